@@ -15,12 +15,12 @@ namespace patrol::model {
 template <class T>
 struct Codec;
 
-#define PATROL_DECLARE_CODEC(T)                                        \
-  template <>                                                          \
-  struct Codec<T> {                                                    \
-    static Result<T> decode(const Json& j, const std::string& path);   \
-    static Json encode(const T& value);                                \
-  };                                                                   \
+#define PATROL_DECLARE_CODEC(T)                                      \
+  template <>                                                        \
+  struct Codec<T> {                                                  \
+    static Result<T> decode(const Json& j, const std::string& path); \
+    static Json encode(const T& value);                              \
+  };                                                                 \
   inline void to_json(Json& j, const T& v) { j = Codec<T>::encode(v); }
 
 PATROL_DECLARE_CODEC(CreateTokenRequest)
@@ -45,7 +45,10 @@ PATROL_DECLARE_CODEC(SpecError)
 
 // Parses JSON text without throwing. The error names the byte offset and what was expected.
 // Texts larger than kMaxBodyBytes are refused (kInvalid) before parsing.
+// Texts nested deeper than kMaxJsonDepth arrays/objects are refused (kInvalid), so that the
+// recursive parts of nlohmann (copy, compare, dump) stay within the stack.
 inline constexpr std::size_t kMaxBodyBytes = 8u << 20;
+inline constexpr std::size_t kMaxJsonDepth = 256;
 Result<Json> parse_json(std::string_view text);
 
 // Decodes a value from a parsed JSON document; the root path is "" (errors read "token_label: ...",

@@ -19,7 +19,8 @@ Result<std::size_t> utf8_code_points(std::string_view text);
 // True when the label is valid UTF-8 of 1..100 code points.
 bool is_valid_label(std::string_view label);
 
-// Appends the UTF-8 encoding of a code point (used by generators and tests).
+// Appends the UTF-8 encoding of a code point (used by generators and tests). Surrogates and
+// values above U+10FFFF, which have no encoding, append U+FFFD.
 void append_utf8(std::string& out, char32_t code_point);
 
 }  // namespace patrol::model
