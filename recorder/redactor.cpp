@@ -1,0 +1,438 @@
+#include "recorder/redactor.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "model/jwt.hpp"
+#include "recorder/json_text.hpp"
+#include "recorder/scan.hpp"
+
+namespace patrol::recorder {
+namespace {
+
+constexpr std::string_view kEncodedOpen = "%3C%3Cpatrol:";
+constexpr std::string_view kEncodedClose = "%3E%3E";
+constexpr std::size_t kIndexedMin = 8;  // secrets this long are replaced anywhere
+
+bool iequal(std::string_view a, std::string_view b) { return model::header_name_equal(a, b); }
+
+std::string sanitize_label(std::string_view label) {
+  std::string out(label);
+  for (char& c : out) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '@' || c == ':' || c == '-';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
+bool contains_placeholder(std::string_view s) {
+  return s.find(kPlaceholderOpen) != std::string_view::npos ||
+         s.find(kEncodedOpen) != std::string_view::npos;
+}
+
+// A value that only masks a secret ("", "***", "dckr_pat_****") is not one: nothing but '*'
+// after an optional lower-case prefix.
+bool is_mask(std::string_view s) {
+  std::size_t stars = s.size() - std::min(s.size(), s.find_last_not_of('*') + 1);
+  if (s.empty() || stars == s.size()) return true;
+  if (stars < 3) return false;
+  return std::all_of(s.begin(), s.end() - static_cast<std::ptrdiff_t>(stars),
+                     [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
+bool is_b64url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
+// Three base64url parts whose header starts like a JSON object; returns the offset of the
+// signature, or npos.
+std::size_t jwt_signature_offset(std::string_view s) {
+  if (s.substr(0, 3) != "eyJ") return std::string_view::npos;
+  std::size_t dots = 0;
+  std::size_t last = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '.') {
+      ++dots;
+      last = i;
+    } else if (!is_b64url(s[i])) {
+      return std::string_view::npos;
+    }
+  }
+  if (dots != 2 || s[s.find('.') + 1] == '.') return std::string_view::npos;
+  return last + 1;
+}
+
+std::uint64_t load8(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// Secrets of kIndexedMin bytes or more, keyed by their last 8 bytes, with a one-hash bloom filter
+// in front so scanning a text costs one bit test per byte.
+class SecretIndex {
+ public:
+  void add(const std::string& secret, const std::string& replacement) {
+    std::uint64_t key = load8(secret.data() + secret.size() - 8);
+    bloom_[bit(key) >> 6] |= std::uint64_t{1} << (bit(key) & 63);
+    auto& bucket = by_suffix_[key];
+    bucket.push_back({secret, replacement});
+    std::sort(bucket.begin(), bucket.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
+
+  // Replaces known secrets outside placeholders; returns true when something changed.
+  bool replace_all(std::string& text) const {
+    if (by_suffix_.empty() || text.size() < 8) return false;
+    auto protected_spans = find_placeholders(text);
+    std::string out;
+    std::size_t copied = 0;
+    std::size_t span = 0;
+    bool changed = false;
+    for (std::size_t end = 8; end <= text.size(); ++end) {
+      std::uint64_t key = load8(text.data() + end - 8);
+      std::uint32_t b = bit(key);
+      if ((bloom_[b >> 6] & (std::uint64_t{1} << (b & 63))) == 0) continue;
+      auto it = by_suffix_.find(key);
+      if (it == by_suffix_.end()) continue;
+      for (const auto& [secret, replacement] : it->second) {
+        if (secret.size() > end || end - secret.size() < copied) continue;
+        std::size_t begin = end - secret.size();
+        if (std::memcmp(text.data() + begin, secret.data(), secret.size()) != 0) continue;
+        while (span < protected_spans.size() && protected_spans[span].end <= begin) ++span;
+        if (span < protected_spans.size() && protected_spans[span].begin < end) continue;
+        if (!changed) out.reserve(text.size());
+        out.append(text, copied, begin - copied);
+        out.append(replacement);
+        copied = end;
+        changed = true;
+        break;
+      }
+    }
+    if (!changed) return false;
+    out.append(text, copied, std::string::npos);
+    text = std::move(out);
+    return true;
+  }
+
+ private:
+  static std::uint32_t bit(std::uint64_t key) {
+    return static_cast<std::uint32_t>((key * 0x9E3779B97F4A7C15ull) >> 48);
+  }
+  std::vector<std::uint64_t> bloom_ = std::vector<std::uint64_t>(1024, 0);
+  std::unordered_map<std::uint64_t, std::vector<std::pair<std::string, std::string>>> by_suffix_;
+};
+
+const std::vector<std::string_view> kRequestBodyKeys = {
+    "secret",        "password", "token",           "access_token",
+    "refresh_token", "id_token", "login_2fa_token", "code"};
+const std::vector<std::string_view> kResponseBodyKeys = {
+    "secret", "password", "token", "access_token", "refresh_token", "id_token", "login_2fa_token"};
+const std::vector<std::string_view> kQueryKeys = {
+    "secret", "password", "token", "access_token", "refresh_token", "id_token", "login_2fa_token"};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Rewrites raw placeholders in a URL query to their percent-encoded form.
+std::string encode_placeholders_for_query(std::string text) {
+  if (text.find(kPlaceholderOpen) == std::string::npos) return text;
+  std::string out;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t open = text.find(kPlaceholderOpen, i);
+    if (open == std::string::npos) break;
+    std::size_t close = text.find(kPlaceholderClose, open + kPlaceholderOpen.size());
+    if (close == std::string::npos) break;
+    out.append(text, i, open - i);
+    out.append(kEncodedOpen);
+    out.append(text, open + kPlaceholderOpen.size(), close - open - kPlaceholderOpen.size());
+    out.append(kEncodedClose);
+    i = close + kPlaceholderClose.size();
+  }
+  out.append(text, i, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+std::string make_placeholder(std::string_view label) {
+  std::string out(kPlaceholderOpen);
+  out += label;
+  out += kPlaceholderClose;
+  return out;
+}
+
+std::vector<PlaceholderSpan> find_placeholders(std::string_view text) {
+  std::vector<PlaceholderSpan> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t plain = text.find(kPlaceholderOpen, i);
+    std::size_t encoded = text.find(kEncodedOpen, i);
+    if (plain == std::string_view::npos && encoded == std::string_view::npos) break;
+    bool is_plain = plain < encoded;
+    std::size_t begin = is_plain ? plain : encoded;
+    std::string_view open = is_plain ? kPlaceholderOpen : kEncodedOpen;
+    std::string_view close = is_plain ? kPlaceholderClose : kEncodedClose;
+    std::size_t label_begin = begin + open.size();
+    std::size_t label_end = label_begin;
+    while (label_end < text.size()) {
+      char c = text[label_end];
+      bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == '@' || c == ':' || c == '-';
+      if (!ok) break;
+      ++label_end;
+    }
+    if (label_end > label_begin && text.substr(label_end, close.size()) == close) {
+      out.push_back({begin, label_end + close.size(),
+                     std::string(text.substr(label_begin, label_end - label_begin))});
+      i = label_end + close.size();
+    } else {
+      i = begin + 1;
+    }
+  }
+  return out;
+}
+
+std::vector<DeclaredSecret> declared_from_fixture(const model::Fixture& fixture) {
+  std::vector<DeclaredSecret> out;
+  for (const auto& a : fixture.accounts) {
+    out.push_back({a.password, "password:" + a.username});
+    if (a.second_factor_code) out.push_back({*a.second_factor_code, "code:" + a.username});
+  }
+  return out;
+}
+
+struct Redactor::State {
+  std::mutex mu;
+  std::unordered_map<std::string, std::string> exact;  // secret or whole JWT -> replacement
+  SecretIndex index;
+  std::uint64_t next = 1;
+  std::size_t distinct = 0;
+
+  void remember(const std::string& secret, const std::string& replacement) {
+    ++distinct;
+    exact.emplace(secret, replacement);
+    if (secret.size() >= kIndexedMin) index.add(secret, replacement);
+  }
+
+  // The replacement of one secret value, registering it on first sight.
+  std::string replacement(std::string_view value) {
+    if (is_mask(value) || contains_placeholder(value)) return std::string(value);
+    if (auto it = exact.find(std::string(value)); it != exact.end()) return it->second;
+    std::string v(value);
+    std::size_t sig = jwt_signature_offset(value);
+    if (sig != std::string_view::npos) {
+      if (sig == value.size()) return v;  // unsigned: nothing secret to take away
+      std::string signature = v.substr(sig);
+      std::string ph;
+      if (auto it = exact.find(signature); it != exact.end()) {
+        ph = it->second;
+      } else {
+        ph = make_placeholder("jwt:" + std::to_string(next++));
+        remember(signature, ph);
+      }
+      std::string out = v.substr(0, sig) + ph;
+      exact.emplace(v, out);
+      return out;
+    }
+    std::string ph = make_placeholder("secret:" + std::to_string(next++));
+    remember(v, ph);
+    return ph;
+  }
+
+  std::string basic_credential(std::string_view b64) {
+    auto decoded = model::base64_decode(b64);
+    if (!decoded.ok()) return replacement(b64);
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos) return replacement(b64);
+    std::string secret = decoded->substr(colon + 1);
+    if (secret.empty()) return std::string(b64);
+    return model::base64_encode(decoded->substr(0, colon + 1) + replacement(secret));
+  }
+
+  // Replaces known secrets, then any secret shape, anywhere in a text.
+  std::string scrub(std::string text) {
+    index.replace_all(text);
+    auto found = find_secret_shapes(text);
+    if (found.empty()) return text;
+    std::string out;
+    std::size_t copied = 0;
+    for (const auto& f : found) {
+      std::string_view span = std::string_view(text).substr(f.offset, f.length);
+      out.append(text, copied, f.offset - copied);
+      out += f.shape == SecretShape::kBasic ? basic_credential(span) : replacement(span);
+      copied = f.offset + f.length;
+    }
+    out.append(text, copied, std::string::npos);
+    return out;
+  }
+
+  std::string authorization(std::string_view value) {
+    std::string_view v = trim(value);
+    auto space = v.find(' ');
+    if (space == std::string_view::npos) return replacement(v);
+    std::string_view scheme = v.substr(0, space);
+    std::string_view credential = trim(v.substr(space + 1));
+    std::string out(scheme);
+    out += ' ';
+    out += iequal(scheme, "basic") ? basic_credential(credential) : replacement(credential);
+    return out;
+  }
+
+  std::string cookie_pairs(std::string_view value) {
+    std::string out;
+    while (true) {
+      auto semi = value.find(';');
+      std::string_view pair = trim(value.substr(0, semi));
+      if (!pair.empty()) {
+        if (!out.empty()) out += "; ";
+        auto eq = pair.find('=');
+        if (eq == std::string_view::npos) {
+          out += pair;
+        } else {
+          out += pair.substr(0, eq + 1);
+          out += replacement(pair.substr(eq + 1));
+        }
+      }
+      if (semi == std::string_view::npos) break;
+      value.remove_prefix(semi + 1);
+    }
+    return out;
+  }
+
+  std::string set_cookie(std::string_view value) {
+    auto semi = value.find(';');
+    std::string_view first = value.substr(0, semi);
+    auto eq = first.find('=');
+    if (eq == std::string_view::npos) return std::string(value);
+    std::string out(first.substr(0, eq + 1));
+    out += replacement(trim(first.substr(eq + 1)));
+    if (semi != std::string_view::npos) out += value.substr(semi);
+    return out;
+  }
+
+  std::string json_body(std::string_view body, const std::vector<std::string_view>& keys) {
+    auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || (body[first] != '{' && body[first] != '[')) {
+      return scrub(std::string(body));
+    }
+    std::string out;
+    std::size_t copied = 0;
+    for (const auto& hit : detail::find_string_values(body, keys)) {
+      std::string_view literal = body.substr(hit.value.begin, hit.value.end - hit.value.begin);
+      auto decoded = detail::decode_json_string(literal);
+      if (!decoded) continue;
+      std::string repl = replacement(*decoded);
+      if (repl == *decoded) continue;
+      out.append(body.data() + copied, hit.value.begin - copied);
+      detail::append_json_string(out, repl);
+      copied = hit.value.end;
+    }
+    out.append(body.data() + copied, body.size() - copied);
+    return scrub(std::move(out));
+  }
+
+  std::string query(std::string_view q) {
+    if (q.empty()) return {};
+    std::string out;
+    std::string_view rest = q;
+    while (true) {
+      auto amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      auto eq = pair.find('=');
+      bool secret = false;
+      if (eq != std::string_view::npos) {
+        auto name = model::percent_decode(pair.substr(0, eq), true);
+        secret = name && std::find(kQueryKeys.begin(), kQueryKeys.end(), *name) != kQueryKeys.end();
+      }
+      if (secret) {
+        auto value = model::percent_decode(pair.substr(eq + 1), true);
+        out += pair.substr(0, eq + 1);
+        out += replacement(value ? *value : std::string(pair.substr(eq + 1)));
+      } else {
+        out += pair;
+      }
+      if (amp == std::string_view::npos) break;
+      out += '&';
+      rest.remove_prefix(amp + 1);
+    }
+    return encode_placeholders_for_query(scrub(std::move(out)));
+  }
+
+  model::Json json_value(const model::Json& v) {
+    if (v.is_string()) return scrub(v.get<std::string>());
+    if (v.is_array()) {
+      model::Json out = model::Json::array();
+      for (const auto& e : v) out.push_back(json_value(e));
+      return out;
+    }
+    if (v.is_object()) {
+      model::Json out = model::Json::object();
+      for (const auto& [k, e] : v.items()) out[scrub(k)] = json_value(e);
+      return out;
+    }
+    return v;
+  }
+
+  void headers(model::Headers& h, bool is_request) {
+    for (auto& [name, value] : h.entries) {
+      if (iequal(name, "Authorization") || iequal(name, "Proxy-Authorization")) {
+        value = authorization(value);
+      } else if (is_request && iequal(name, "Cookie")) {
+        value = cookie_pairs(value);
+      } else if (!is_request && iequal(name, "Set-Cookie")) {
+        value = set_cookie(value);
+      }
+      value = scrub(std::move(value));
+    }
+  }
+};
+
+Redactor::Redactor(std::vector<DeclaredSecret> declared) : state_(std::make_unique<State>()) {
+  for (auto& d : declared) {
+    if (d.value.empty() || state_->exact.count(d.value) != 0) continue;
+    state_->remember(d.value, make_placeholder(sanitize_label(d.label)));
+  }
+}
+
+Redactor::~Redactor() = default;
+
+Redacted Redactor::redact(const Interaction& interaction) {
+  Interaction out = interaction;
+  std::lock_guard<std::mutex> lock(state_->mu);
+  auto& s = *state_;
+  s.headers(out.request.headers, true);
+  out.request.path = s.scrub(std::move(out.request.path));
+  out.request.query = s.query(out.request.query);
+  out.request.body = s.json_body(out.request.body, kRequestBodyKeys);
+  s.headers(out.response.headers, false);
+  out.response.body = s.json_body(out.response.body, kResponseBodyKeys);
+  if (!out.annotations.is_null()) out.annotations = s.json_value(out.annotations);
+  return Redacted(std::move(out));
+}
+
+model::Json Redactor::redact_json(const model::Json& value) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->json_value(value);
+}
+
+std::string Redactor::redact_text(std::string_view text) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->scrub(std::string(text));
+}
+
+std::size_t Redactor::secret_count() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->distinct;
+}
+
+}  // namespace patrol::recorder
