@@ -1,0 +1,116 @@
+// Compact hashing for the model state: a 64-bit byte hash, a rolling polynomial hash (for
+// substring search of secrets), and an open-addressing multimap from 64-bit keys to 32-bit
+// indices stored in one flat vector, so copying a model state is a handful of memcpys.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace patrol::model {
+
+// Base of the rolling polynomial hash (odd, so powers never vanish modulo 2^64).
+inline constexpr std::uint64_t kRollBase = 0x100000001B3ULL * 2 + 1;
+
+// Finalises a 64-bit value into a well-spread non-zero key.
+inline std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDULL;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ULL;
+  x ^= x >> 33;
+  return x == 0 ? 1 : x;
+}
+
+// Polynomial hash sum((byte+1) * B^(n-1-i)) of a byte string, before mixing.
+inline std::uint64_t roll_hash(std::string_view s) {
+  std::uint64_t h = 0;
+  for (const char c : s) h = h * kRollBase + static_cast<unsigned char>(c) + 1;
+  return h;
+}
+
+// B^n modulo 2^64.
+inline std::uint64_t roll_power(std::size_t n) {
+  std::uint64_t r = 1;
+  std::uint64_t b = kRollBase;
+  while (n > 0) {
+    if (n & 1) r *= b;
+    b *= b;
+    n >>= 1;
+  }
+  return r;
+}
+
+// Fast non-cryptographic 64-bit hash of a byte string (never 0).
+inline std::uint64_t hash_bytes(std::string_view s) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (s.size() * 0xC2B2AE3D27D4EB4FULL);
+  const char* p = s.data();
+  std::size_t n = s.size();
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0x9FB21C651E98DF25ULL;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  h = (h ^ w ^ (static_cast<std::uint64_t>(n) << 59)) * 0x9FB21C651E98DF25ULL;
+  return mix64(h);
+}
+
+// Open-addressing multimap from non-zero 64-bit keys to 32-bit values; duplicate keys are kept
+// (lookups visit every entry with the key). Never shrinks; no erase.
+class FlatIndex {
+ public:
+  struct Entry {
+    std::uint64_t key = 0;  // 0: empty slot
+    std::uint32_t value = 0;
+    bool operator==(const Entry&) const = default;
+  };
+
+  std::size_t size() const { return used_; }
+
+  void insert(std::uint64_t key, std::uint32_t value) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    std::size_t mask = slots_.size() - 1;
+    std::size_t i = slot_of(key, mask);
+    while (slots_[i].key != 0) i = (i + 1) & mask;
+    slots_[i] = Entry{key, value};
+    ++used_;
+  }
+
+  // Calls f(value) for every entry with `key` until f returns true; returns whether it did.
+  template <class F>
+  bool find_if(std::uint64_t key, F&& f) const {
+    if (slots_.empty()) return false;
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = slot_of(key, mask); slots_[i].key != 0; i = (i + 1) & mask) {
+      if (slots_[i].key == key && f(slots_[i].value)) return true;
+    }
+    return false;
+  }
+
+  bool operator==(const FlatIndex&) const = default;
+
+ private:
+  static std::size_t slot_of(std::uint64_t key, std::size_t mask) {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+  }
+
+  void grow() {
+    std::vector<Entry> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, Entry{});
+    used_ = 0;
+    for (const Entry& e : old) {
+      if (e.key != 0) insert(e.key, e.value);
+    }
+  }
+
+  std::vector<Entry> slots_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace patrol::model

@@ -1,0 +1,349 @@
+#include "model/state.hpp"
+
+#include <algorithm>
+
+namespace patrol::model {
+
+using detail::StrRef;
+
+ModelState::ModelState(Fixture fixture, Timestamp start)
+    : fixture_(std::make_shared<const Fixture>(std::move(fixture))), last_seen_(start) {
+  accounts_.resize(fixture_->accounts.size());
+  bloom_.assign(8, 0);  // 512 bits
+  bloom_shift_ = 64 - 9;
+}
+
+std::string_view ModelState::account_name(std::size_t account) const {
+  if (account >= fixture_->accounts.size()) return {};
+  return fixture_->accounts[account].username;
+}
+
+std::optional<std::uint16_t> ModelState::account_index(std::string_view username) const {
+  const auto& accounts = fixture_->accounts;
+  for (std::size_t i = 0; i < accounts.size() && i < 0xFFFF; ++i) {
+    if (accounts[i].username == username) return static_cast<std::uint16_t>(i);
+  }
+  return std::nullopt;
+}
+
+StrRef ModelState::store(std::string_view s) {
+  StrRef r{static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(s.size())};
+  arena_.append(s);
+  return r;
+}
+
+TokenView ModelState::token(std::uint32_t index) const {
+  const detail::TokenRec& t = tokens_[index];
+  TokenView v;
+  v.index = index;
+  v.uuid = view(t.uuid);
+  v.owner = account_name(t.account);
+  v.label = view(t.label);
+  if (t.secret != kNoIndex) v.secret = view(secrets_[t.secret].text);
+  v.scope = static_cast<Scope>(t.scope);
+  v.scopes_absent = (t.flags & detail::kScopesAbsent) != 0;
+  v.is_active = (t.flags & detail::kActive) != 0;
+  v.deleted = (t.flags & detail::kDeleted) != 0;
+  v.used = (t.flags & detail::kUsed) != 0;
+  v.created_at = Timestamp{t.created_at};
+  if (t.expires_at != kNoTime) v.expires_at = Timestamp{t.expires_at};
+  if (t.last_used != kNoTime) v.last_used = Timestamp{t.last_used};
+  return v;
+}
+
+std::optional<std::uint32_t> ModelState::find_token(std::string_view uuid) const {
+  std::optional<std::uint32_t> out;
+  by_uuid_.find_if(hash_bytes(uuid), [&](std::uint32_t i) {
+    if (view(tokens_[i].uuid) == uuid) {
+      out = i;
+      return true;
+    }
+    return false;
+  });
+  return out;
+}
+
+std::optional<std::uint32_t> ModelState::find_token_by_secret(std::string_view secret) const {
+  std::optional<std::uint32_t> out;
+  by_secret_.find_if(mix64(roll_hash(secret)), [&](std::uint32_t si) {
+    if (view(secrets_[si].text) == secret && secrets_[si].token != kNoIndex) {
+      out = secrets_[si].token;
+      return true;
+    }
+    return false;
+  });
+  return out;
+}
+
+bool ModelState::is_secret(std::string_view text) const {
+  return by_secret_.find_if(mix64(roll_hash(text)),
+                            [&](std::uint32_t si) { return view(secrets_[si].text) == text; });
+}
+
+JwtView ModelState::jwt(std::uint32_t index) const {
+  const detail::JwtRec& j = jwts_[index];
+  JwtView v;
+  v.index = index;
+  v.text = view(j.text);
+  v.account = account_name(j.account);
+  v.account_index = j.account;
+  v.kind = j.kind;
+  if (j.exp != kNoTime) v.expires_at = Timestamp{j.exp};
+  v.pat = j.pat;
+  return v;
+}
+
+std::optional<std::uint32_t> ModelState::find_jwt(std::string_view text) const {
+  std::optional<std::uint32_t> out;
+  by_jwt_.find_if(hash_bytes(text), [&](std::uint32_t i) {
+    if (view(jwts_[i].text) == text) {
+      out = i;
+      return true;
+    }
+    return false;
+  });
+  return out;
+}
+
+std::optional<std::uint32_t> ModelState::find_two_factor(std::string_view text) const {
+  std::optional<std::uint32_t> out;
+  by_two_factor_.find_if(hash_bytes(text), [&](std::uint32_t i) {
+    if (view(two_factor_[i].text) == text) {
+      out = i;
+      return true;
+    }
+    return false;
+  });
+  return out;
+}
+
+std::uint32_t ModelState::add_secret(std::string_view secret, std::uint32_t token) {
+  detail::SecretRec r;
+  r.roll = roll_hash(secret);
+  r.text = store(secret);
+  r.token = token;
+  const auto index = static_cast<std::uint32_t>(secrets_.size());
+  secrets_.push_back(r);
+  by_secret_.insert(mix64(r.roll), index);
+  const auto len = static_cast<std::uint32_t>(secret.size());
+  if (len > 0) {
+    bool known = false;
+    for (const auto& sl : secret_lengths_) known = known || sl.len == len;
+    if (!known) secret_lengths_.push_back({len, roll_power(len - 1)});
+    if (min_secret_len_ == 0 || len < min_secret_len_) min_secret_len_ = len;
+  }
+  // Keep at least 16 bloom bits per secret so a miss costs one cache access.
+  if (secrets_.size() * 16 > (std::size_t{1} << (64 - bloom_shift_))) {
+    rebuild_bloom();
+  } else {
+    bloom_add(r.roll);
+  }
+  return index;
+}
+
+void ModelState::rebuild_bloom() {
+  unsigned bits = 64 - bloom_shift_;
+  while ((std::size_t{1} << bits) < secrets_.size() * 32) ++bits;
+  bloom_shift_ = 64 - bits;
+  bloom_.assign((std::size_t{1} << bits) / 64, 0);
+  for (const auto& r : secrets_) bloom_add(r.roll);
+}
+
+std::uint32_t ModelState::add_token(const NewToken& t) {
+  detail::TokenRec r;
+  r.uuid_key = hash_bytes(t.uuid);
+  r.uuid = store(t.uuid);
+  r.label = store(t.label);
+  r.secret = t.secret;
+  r.created_at = t.created_at.micros;
+  r.expires_at = t.expires_at ? t.expires_at->micros : kNoTime;
+  r.account = t.account;
+  r.scope = static_cast<std::uint8_t>(t.scope);
+  r.flags = static_cast<std::uint8_t>((t.is_active ? detail::kActive : 0) |
+                                      (t.scopes_absent ? detail::kScopesAbsent : 0));
+  r.observed_seq = mutation_seq_;
+  const auto index = static_cast<std::uint32_t>(tokens_.size());
+  tokens_.push_back(r);
+  by_uuid_.insert(r.uuid_key, index);
+  if (t.secret != kNoIndex) secrets_[t.secret].token = index;
+  if (t.expires_at) expiring_.push_back(index);
+  detail::AccountRec& a = accounts_[t.account];
+  ++a.live;
+  if (t.is_active) ++a.active_live;
+  ++a.generation;
+  return index;
+}
+
+void ModelState::set_label(std::uint32_t token, std::string_view label) {
+  if (view(tokens_[token].label) == label) return;
+  tokens_[token].label = store(label);
+}
+
+void ModelState::set_active(std::uint32_t token, bool active, bool mutation) {
+  detail::TokenRec& t = tokens_[token];
+  const bool was = (t.flags & detail::kActive) != 0;
+  if (was != active) {
+    if (!(t.flags & detail::kDeleted)) {
+      if (active) {
+        ++accounts_[t.account].active_live;
+      } else {
+        --accounts_[t.account].active_live;
+      }
+    }
+    t.flags ^= detail::kActive;
+    if (mutation) {
+      ++mutation_seq_;
+      last_mutated_ = token;
+    }
+  }
+  t.observed_seq = mutation_seq_;
+}
+
+void ModelState::mark_deleted(std::uint32_t token, bool mutation) {
+  detail::TokenRec& t = tokens_[token];
+  if (t.flags & detail::kDeleted) return;
+  t.flags |= detail::kDeleted;
+  detail::AccountRec& a = accounts_[t.account];
+  --a.live;
+  if (t.flags & detail::kActive) --a.active_live;
+  ++a.generation;
+  if (mutation) {
+    ++mutation_seq_;
+    last_mutated_ = token;
+  }
+  t.observed_seq = mutation_seq_;
+}
+
+void ModelState::mark_used(std::uint32_t token) { tokens_[token].flags |= detail::kUsed; }
+
+void ModelState::observe_last_used(std::uint32_t token, Timestamp t) {
+  if (t.micros > tokens_[token].last_used) tokens_[token].last_used = t.micros;
+}
+
+bool ModelState::check_info(std::uint32_t token, int field, std::string_view value) {
+  const std::uint32_t h = static_cast<std::uint32_t>(hash_bytes(value)) | 1u;
+  std::uint32_t& slot = tokens_[token].info[field];
+  if (slot == 0) {
+    slot = h;
+    return true;
+  }
+  return slot == h;
+}
+
+std::optional<std::uint32_t> ModelState::mutated_since_observed(std::uint32_t token) const {
+  if (last_mutated_ == kNoIndex || last_mutated_ == token) return std::nullopt;
+  if (mutation_seq_ <= tokens_[token].observed_seq) return std::nullopt;
+  return last_mutated_;
+}
+
+std::uint32_t ModelState::add_jwt(std::string_view text, JwtKind kind, std::uint16_t account,
+                                  std::optional<Timestamp> exp, std::uint32_t pat) {
+  if (auto known = find_jwt(text)) return *known;
+  detail::JwtRec r;
+  r.key = hash_bytes(text);
+  r.text = store(text);
+  r.exp = exp ? exp->micros : kNoTime;
+  r.pat = pat;
+  r.account = account;
+  r.kind = kind;
+  const auto index = static_cast<std::uint32_t>(jwts_.size());
+  jwts_.push_back(r);
+  by_jwt_.insert(r.key, index);
+  return index;
+}
+
+std::uint32_t ModelState::add_two_factor(std::string_view text, std::uint16_t account,
+                                         Timestamp issued) {
+  if (auto known = find_two_factor(text)) return *known;
+  detail::TwoFactorRec r;
+  r.key = hash_bytes(text);
+  r.text = store(text);
+  r.issued = issued.micros;
+  r.account = account;
+  const auto index = static_cast<std::uint32_t>(two_factor_.size());
+  two_factor_.push_back(r);
+  by_two_factor_.insert(r.key, index);
+  return index;
+}
+
+namespace {
+
+struct Hasher {
+  std::uint64_t h = 0x84222325CBF29CE4ULL;
+  void add(std::uint64_t v) { h = mix64(h ^ (v + 0x9E3779B97F4A7C15ULL)); }
+  void add(std::string_view s) { add(hash_bytes(s)); }
+};
+
+}  // namespace
+
+std::uint64_t ModelState::fingerprint() const {
+  Hasher h;
+  h.add(static_cast<std::uint64_t>(last_seen_.micros));
+  h.add(tokens_.size());
+  for (const auto& t : tokens_) {
+    h.add(view(t.uuid));
+    h.add(view(t.label));
+    h.add(t.secret == kNoIndex ? std::string_view() : view(secrets_[t.secret].text));
+    h.add(static_cast<std::uint64_t>(t.created_at));
+    h.add(static_cast<std::uint64_t>(t.expires_at));
+    h.add(static_cast<std::uint64_t>(t.last_used));
+    h.add((std::uint64_t{t.account} << 16) | (std::uint64_t{t.scope} << 8) | t.flags);
+  }
+  h.add(secrets_.size());
+  for (const auto& s : secrets_) h.add(view(s.text));
+  h.add(jwts_.size());
+  for (const auto& j : jwts_) {
+    h.add(view(j.text));
+    h.add(static_cast<std::uint64_t>(j.exp));
+  }
+  h.add(two_factor_.size());
+  for (const auto& t : two_factor_) {
+    h.add(view(t.text));
+    h.add(t.redeemed ? 1u : 0u);
+  }
+  return h.h;
+}
+
+bool ModelState::operator==(const ModelState& o) const {
+  if (!(*fixture_ == *o.fixture_) || last_seen_ != o.last_seen_ ||
+      tokens_.size() != o.tokens_.size() || secrets_.size() != o.secrets_.size() ||
+      jwts_.size() != o.jwts_.size() || two_factor_.size() != o.two_factor_.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < tokens_.size(); ++i) {
+    const auto& a = tokens_[i];
+    const auto& b = o.tokens_[i];
+    if (view(a.uuid) != o.view(b.uuid) || view(a.label) != o.view(b.label) ||
+        a.secret != b.secret || a.created_at != b.created_at || a.expires_at != b.expires_at ||
+        a.last_used != b.last_used || a.account != b.account || a.scope != b.scope ||
+        a.flags != b.flags ||
+        !std::equal(std::begin(a.info), std::end(a.info), std::begin(b.info))) {
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < secrets_.size(); ++i) {
+    if (view(secrets_[i].text) != o.view(o.secrets_[i].text) ||
+        secrets_[i].token != o.secrets_[i].token) {
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < jwts_.size(); ++i) {
+    const auto& a = jwts_[i];
+    const auto& b = o.jwts_[i];
+    if (view(a.text) != o.view(b.text) || a.exp != b.exp || a.pat != b.pat ||
+        a.account != b.account || a.kind != b.kind) {
+      return false;
+    }
+  }
+  for (std::size_t i = 0; i < two_factor_.size(); ++i) {
+    const auto& a = two_factor_[i];
+    const auto& b = o.two_factor_[i];
+    if (view(a.text) != o.view(b.text) || a.issued != b.issued || a.account != b.account ||
+        a.redeemed != b.redeemed) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace patrol::model

@@ -1,0 +1,314 @@
+// The reference model's state (contract 3, 4, 5): the fixture's accounts and repositories, every
+// token the model saw created with the fields it learned, every secret ever issued, the JWTs and
+// login_2fa_tokens it saw issued, and the last instant it was told. Pure data, no clock: the
+// oracle (oracle.hpp) is the only writer. Flat vectors, one string arena and flat hash indexes
+// keep a copy down to a few memcpys, since checkers copy states millions of times.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/fixture.hpp"
+#include "model/flat_index.hpp"
+#include "model/rfc3339.hpp"
+#include "model/scope.hpp"
+
+namespace patrol::model {
+
+inline constexpr std::uint32_t kNoIndex = 0xFFFFFFFFu;
+// Marks an absent instant in the compact records (microseconds since the epoch otherwise).
+inline constexpr std::int64_t kNoTime = INT64_MIN;
+
+// Answer to "has this expired at the time of the exchange?" given the clock skew tolerance.
+enum class Tri : std::uint8_t { kNo, kYes, kMaybe };
+
+// Whether a JWT came from a password (session) or from a PAT (contract 4).
+enum class JwtKind : std::uint8_t { kSession, kPatDerived };
+
+// A read-only view of one token the model knows; string views point into the state.
+struct TokenView {
+  std::uint32_t index = kNoIndex;
+  std::string_view uuid;
+  std::string_view owner;
+  std::string_view label;
+  std::string_view secret;
+  Scope scope = Scope::kPublicRead;  // effective scope (contract 3.3)
+  bool scopes_absent = false;        // the 201 carried no `scopes` (A14)
+  bool is_active = false;
+  bool deleted = false;
+  bool used = false;  // authenticated at least once (contract 3.8)
+  Timestamp created_at;
+  std::optional<Timestamp> expires_at;
+  std::optional<Timestamp> last_used;  // latest non-null value a response showed
+
+  // True when expires_at is set and not after `now`.
+  bool expired_at(Timestamp now) const { return expires_at && *expires_at <= now; }
+};
+
+// A read-only view of one JWT the model saw issued.
+struct JwtView {
+  std::uint32_t index = kNoIndex;
+  std::string_view text;
+  std::string_view account;
+  std::uint16_t account_index = 0;
+  JwtKind kind = JwtKind::kSession;
+  std::optional<Timestamp> expires_at;  // from the `exp` claim
+  std::uint32_t pat = kNoIndex;         // token index of the PAT it came from
+};
+
+namespace detail {
+
+struct StrRef {
+  std::uint32_t off = 0;
+  std::uint32_t len = 0;
+};
+
+enum TokenFlags : std::uint8_t {
+  kActive = 1,
+  kDeleted = 2,
+  kUsed = 4,
+  kScopesAbsent = 8,
+};
+
+struct TokenRec {
+  std::uint64_t uuid_key = 0;
+  StrRef uuid;
+  StrRef label;
+  std::uint32_t secret = kNoIndex;       // index into the secret table
+  std::uint32_t info[4] = {0, 0, 0, 0};  // hashes of client_id, creator_ip, creator_ua,
+                                         // generated_by as first seen (0: not seen yet)
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = kNoTime;
+  std::int64_t last_used = kNoTime;  // latest non-null last_used observed
+  std::uint32_t observed_seq = 0;    // mutation_seq when last confirmed or changed
+  std::uint16_t account = 0;
+  std::uint8_t scope = 0;
+  std::uint8_t flags = 0;
+};
+
+struct SecretRec {
+  std::uint64_t roll = 0;  // roll_hash of the text
+  StrRef text;
+  std::uint32_t token = kNoIndex;
+};
+
+struct JwtRec {
+  std::uint64_t key = 0;
+  StrRef text;
+  std::int64_t exp = kNoTime;
+  std::uint32_t pat = kNoIndex;
+  std::uint16_t account = 0;
+  JwtKind kind = JwtKind::kSession;
+};
+
+struct TwoFactorRec {
+  std::uint64_t key = 0;
+  StrRef text;
+  std::int64_t issued = 0;
+  std::uint16_t account = 0;
+  bool redeemed = false;
+};
+
+struct AccountRec {
+  std::uint32_t live = 0;         // tokens not deleted (contract 6 `count`)
+  std::uint32_t active_live = 0;  // of those, is_active (expiry is applied at query time)
+  std::uint32_t generation = 0;   // bumped whenever the set of live tokens changes
+};
+
+struct SecretLength {
+  std::uint32_t len = 0;
+  std::uint64_t top_power = 0;  // kRollBase^(len-1)
+};
+
+}  // namespace detail
+
+// Everything a judgement needs to know about what happened so far.
+class ModelState {
+ public:
+  // Starts with no tokens; `start` is the earliest instant exchanges may carry.
+  explicit ModelState(Fixture fixture, Timestamp start = {});
+
+  const Fixture& fixture() const { return *fixture_; }
+  // The latest `now` any judgement was given (never moves backwards).
+  Timestamp last_seen() const { return last_seen_; }
+
+  std::size_t account_count() const { return accounts_.size(); }
+  std::string_view account_name(std::size_t account) const;
+  // Returns the account index of a username, if the fixture has it.
+  std::optional<std::uint16_t> account_index(std::string_view username) const;
+
+  // Tokens ever learned, deleted ones included; indices are stable.
+  std::size_t token_count() const { return tokens_.size(); }
+  TokenView token(std::uint32_t index) const;
+  std::uint16_t token_account(std::uint32_t index) const { return tokens_[index].account; }
+  // Returns the index of the token with this exact uuid.
+  std::optional<std::uint32_t> find_token(std::string_view uuid) const;
+  // Returns the index of the token whose secret is exactly `secret`.
+  std::optional<std::uint32_t> find_token_by_secret(std::string_view secret) const;
+  // True when `text` is exactly a secret ever issued (even one whose token is unknown).
+  bool is_secret(std::string_view text) const;
+  std::size_t secret_count() const { return secrets_.size(); }
+  std::string_view secret_text(std::uint32_t secret) const { return view(secrets_[secret].text); }
+  std::uint32_t secret_token(std::uint32_t secret) const { return secrets_[secret].token; }
+
+  // Live (not deleted) tokens of an account: contract 6 `count`.
+  std::uint32_t live_count(std::uint16_t account) const { return accounts_[account].live; }
+  // Bounds of contract 6 `active_count` given expiry decided by `expired` for tokens with one.
+  template <class ExpiredFn>
+  std::pair<std::uint32_t, std::uint32_t> active_count_bounds(std::uint16_t account,
+                                                              ExpiredFn&& expired) const;
+  // Changes whenever a token of the account is created or deleted (walks use it).
+  std::uint32_t generation(std::uint16_t account) const { return accounts_[account].generation; }
+
+  std::size_t jwt_count() const { return jwts_.size(); }
+  JwtView jwt(std::uint32_t index) const;
+  // Returns the index of a JWT seen issued, by its exact text.
+  std::optional<std::uint32_t> find_jwt(std::string_view text) const;
+
+  std::size_t two_factor_count() const { return two_factor_.size(); }
+  std::string_view two_factor_text(std::uint32_t i) const { return view(two_factor_[i].text); }
+  // Returns the index of a login_2fa_token seen issued.
+  std::optional<std::uint32_t> find_two_factor(std::string_view text) const;
+  const detail::TwoFactorRec& two_factor(std::uint32_t i) const { return two_factor_[i]; }
+
+  // Calls f(secret_index, offset) for every occurrence of a known secret in `text`.
+  template <class F>
+  void scan_secrets(std::string_view text, F&& f) const;
+  // Length of the shortest secret ever issued (0 when none): shorter texts cannot leak one.
+  std::size_t min_secret_length() const { return min_secret_len_; }
+
+  // Learning: the oracle's write API. Harnesses read states; only judge() changes them.
+  std::uint32_t add_secret(std::string_view secret, std::uint32_t token);
+  struct NewToken {
+    std::string_view uuid;
+    std::string_view label;
+    std::uint32_t secret = kNoIndex;
+    std::uint16_t account = 0;
+    Scope scope = Scope::kPublicRead;
+    bool scopes_absent = false;
+    bool is_active = true;
+    Timestamp created_at;
+    std::optional<Timestamp> expires_at;
+  };
+  std::uint32_t add_token(const NewToken& t);
+  void set_label(std::uint32_t token, std::string_view label);
+  // `mutation` false records a resync to what a response showed, not an operation (contract 3.9
+  // attribution only follows operations).
+  void set_active(std::uint32_t token, bool active, bool mutation = true);
+  void mark_deleted(std::uint32_t token, bool mutation = true);
+  void mark_used(std::uint32_t token);
+  void observe_last_used(std::uint32_t token, Timestamp t);
+  // Records the hash of an informational field (0..3: client_id, creator_ip, creator_ua,
+  // generated_by) on first sight; returns false when it differs from the recorded one.
+  bool check_info(std::uint32_t token, int field, std::string_view value);
+  // Marks a token as confirmed by a response at the current mutation sequence.
+  void observe(std::uint32_t token) { tokens_[token].observed_seq = mutation_seq_; }
+  // The token an operation changed most recently, and whether that happened after `token` was
+  // last confirmed (contract 3.9 attributes contradictions with it).
+  std::optional<std::uint32_t> mutated_since_observed(std::uint32_t token) const;
+  std::uint32_t add_jwt(std::string_view text, JwtKind kind, std::uint16_t account,
+                        std::optional<Timestamp> exp, std::uint32_t pat);
+  std::uint32_t add_two_factor(std::string_view text, std::uint16_t account, Timestamp issued);
+  void redeem_two_factor(std::uint32_t i) { two_factor_[i].redeemed = true; }
+  void advance(Timestamp now) {
+    if (now > last_seen_) last_seen_ = now;
+  }
+
+  // Raw records, for the oracle's hot paths.
+  const detail::TokenRec& rec(std::uint32_t token) const { return tokens_[token]; }
+  std::string_view view(detail::StrRef r) const {
+    return std::string_view(arena_).substr(r.off, r.len);
+  }
+
+  // A hash of the logical state (what equality compares), for memoising checkers.
+  std::uint64_t fingerprint() const;
+  // Logical equality: same fixture, tokens, secrets, JWTs, login_2fa_tokens and last_seen;
+  // arena layout and bookkeeping for messages are ignored.
+  bool operator==(const ModelState& other) const;
+
+ private:
+  detail::StrRef store(std::string_view s);
+  void rebuild_bloom();
+  bool bloom_may_contain(std::uint64_t roll) const {
+    const std::uint64_t bit = (roll * 0x9E3779B97F4A7C15ULL) >> bloom_shift_;
+    return (bloom_[bit >> 6] >> (bit & 63)) & 1;
+  }
+  void bloom_add(std::uint64_t roll) {
+    const std::uint64_t bit = (roll * 0x9E3779B97F4A7C15ULL) >> bloom_shift_;
+    bloom_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
+  }
+
+  std::shared_ptr<const Fixture> fixture_;
+  Timestamp last_seen_;
+  std::vector<detail::AccountRec> accounts_;
+  std::vector<detail::TokenRec> tokens_;
+  std::vector<detail::SecretRec> secrets_;
+  std::vector<detail::JwtRec> jwts_;
+  std::vector<detail::TwoFactorRec> two_factor_;
+  std::vector<std::uint32_t> expiring_;  // tokens created with an expires_at
+  std::vector<detail::SecretLength> secret_lengths_;
+  std::vector<std::uint64_t> bloom_;
+  unsigned bloom_shift_ = 64;
+  std::size_t min_secret_len_ = 0;
+  std::string arena_;
+  FlatIndex by_uuid_;
+  FlatIndex by_secret_;
+  FlatIndex by_jwt_;
+  FlatIndex by_two_factor_;
+  std::uint32_t mutation_seq_ = 0;
+  std::uint32_t last_mutated_ = kNoIndex;
+};
+
+template <class ExpiredFn>
+std::pair<std::uint32_t, std::uint32_t> ModelState::active_count_bounds(std::uint16_t account,
+                                                                        ExpiredFn&& expired) const {
+  std::uint32_t hi = accounts_[account].active_live;
+  std::uint32_t lo = hi;
+  for (const std::uint32_t i : expiring_) {
+    const detail::TokenRec& t = tokens_[i];
+    if (t.account != account || (t.flags & detail::kDeleted) || !(t.flags & detail::kActive)) {
+      continue;
+    }
+    const Tri e = expired(Timestamp{t.expires_at});
+    if (e == Tri::kYes) {
+      --lo;
+      --hi;
+    } else if (e == Tri::kMaybe) {
+      --lo;
+    }
+  }
+  return {lo, hi};
+}
+
+template <class F>
+void ModelState::scan_secrets(std::string_view text, F&& f) const {
+  if (secrets_.empty() || text.size() < min_secret_len_) return;
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (const detail::SecretLength& sl : secret_lengths_) {
+    const std::size_t m = sl.len;
+    if (n < m) continue;
+    std::uint64_t h = 0;
+    for (std::size_t i = 0; i < m; ++i) h = h * kRollBase + s[i] + 1;
+    for (std::size_t pos = 0;; ++pos) {
+      if (bloom_may_contain(h)) {
+        by_secret_.find_if(mix64(h), [&](std::uint32_t si) {
+          const detail::SecretRec& r = secrets_[si];
+          if (r.text.len == m && std::memcmp(arena_.data() + r.text.off, s + pos, m) == 0) {
+            f(si, pos);
+          }
+          return false;
+        });
+      }
+      if (pos + m >= n) break;
+      h = (h - (std::uint64_t{s[pos]} + 1) * sl.top_power) * kRollBase + s[pos + m] + 1;
+    }
+  }
+}
+
+}  // namespace patrol::model
