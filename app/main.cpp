@@ -11,6 +11,11 @@ namespace patrol::app {
 namespace {
 
 constexpr Subcommand kSubcommands[] = {
+    {"record", "recording reverse proxy: capture traffic as a redacted HAR cassette", run_record},
+    {"replay-server", "serve a cassette's recorded responses", run_replay_server},
+    {"replay", "re-issue a cassette against a live target and diff the responses", run_replay},
+    {"verify", "judge a recorded session against the contract, offline", run_verify},
+    {"scan", "find unredacted secrets in files (a CI gate)", run_scan},
     {"version", "print patrol's version", run_version},
 };
 

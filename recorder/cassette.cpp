@@ -257,12 +257,16 @@ Result<Json> parse_document(std::string_view text, std::string_view what) {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
     std::string where = "byte " + std::to_string(e.byte);
+    // nlohmann's message quotes the text it last read ("; last read: '...'"), which may be a
+    // secret: keep only what comes before.
+    std::string reason = e.what();
+    reason = reason.substr(0, reason.find("; last read:"));
     if (e.byte >= text.size()) {
-      return make_error(ErrorKind::kParse, std::string(what) + " ends early at " + where +
-                                               " (truncated?): " + e.what());
+      return make_error(ErrorKind::kParse,
+                        std::string(what) + " ends early at " + where + " (truncated?): " + reason);
     }
     return make_error(ErrorKind::kParse,
-                      std::string(what) + " is not valid JSON at " + where + ": " + e.what());
+                      std::string(what) + " is not valid JSON at " + where + ": " + reason);
   }
 }
 

@@ -16,6 +16,7 @@ namespace {
 constexpr std::string_view kEncodedOpen = "%3C%3Cpatrol:";
 constexpr std::string_view kEncodedClose = "%3E%3E";
 constexpr std::size_t kIndexedMin = 8;  // secrets this long are replaced anywhere
+constexpr std::string_view kPatPrefix = "dckr_pat_";
 
 bool iequal(std::string_view a, std::string_view b) { return model::header_name_equal(a, b); }
 
@@ -245,6 +246,8 @@ struct Redactor::State {
       return out;
     }
     std::string ph = make_placeholder("secret:" + std::to_string(next++));
+    // A PAT keeps its prefix, so the format (contract A19) survives redaction.
+    if (value.substr(0, kPatPrefix.size()) == kPatPrefix) ph = std::string(kPatPrefix) + ph;
     remember(v, ph);
     return ph;
   }
@@ -393,6 +396,7 @@ struct Redactor::State {
         value = set_cookie(value);
       }
       value = scrub(std::move(value));
+      name = scrub(std::move(name));
     }
   }
 };
@@ -407,10 +411,24 @@ Redactor::Redactor(std::vector<DeclaredSecret> declared) : state_(std::make_uniq
 Redactor::~Redactor() = default;
 
 Redacted Redactor::redact(const Interaction& interaction) {
-  Interaction out = interaction;
   std::lock_guard<std::mutex> lock(state_->mu);
   auto& s = *state_;
+  // First learn every secret the interaction carries in a known position, so that a secret
+  // learned from a later field (an Authorization header after another header, a response body)
+  // is replaced in the earlier fields too.
+  {
+    Interaction learn = interaction;
+    s.headers(learn.request.headers, true);
+    s.query(learn.request.query);
+    s.json_body(learn.request.body, kRequestBodyKeys);
+    s.headers(learn.response.headers, false);
+    s.json_body(learn.response.body, kResponseBodyKeys);
+  }
+  Interaction out = interaction;
   s.headers(out.request.headers, true);
+  out.request.method = s.scrub(std::move(out.request.method));
+  out.request.peer = s.scrub(std::move(out.request.peer));
+  out.origin = s.scrub(std::move(out.origin));
   out.request.path = s.scrub(std::move(out.request.path));
   out.request.query = s.query(out.request.query);
   out.request.body = s.json_body(out.request.body, kRequestBodyKeys);

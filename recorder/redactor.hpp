@@ -16,8 +16,9 @@
 
 namespace patrol::recorder {
 
-// Placeholders read "<<patrol:LABEL>>": "<<patrol:secret:3>>" for a secret, "<<patrol:jwt:4>>" in
-// place of a JWT signature, "<<patrol:password:alice>>" for a declared secret. Inside a URL query
+// Placeholders read "<<patrol:LABEL>>": "<<patrol:secret:3>>" for a secret (a Docker PAT keeps
+// its prefix: "dckr_pat_<<patrol:secret:3>>"), "<<patrol:jwt:4>>" in place of a JWT signature,
+// "<<patrol:password:alice>>" for a declared secret. Inside a URL query
 // they are written percent-encoded ("%3C%3Cpatrol:secret:3%3E%3E") and recognised in that form.
 inline constexpr std::string_view kPlaceholderOpen = "<<patrol:";
 inline constexpr std::string_view kPlaceholderClose = ">>";

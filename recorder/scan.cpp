@@ -103,11 +103,17 @@ void find_basic(std::string_view s, std::vector<SecretFinding>& out) {
 void find_bearer(std::string_view s, std::vector<SecretFinding>& out) {
   for_each_scheme(s, "earer ", [&](std::size_t start) {
     std::size_t end = run_end(s, start, is_token68);
-    if (end < s.size() && s[end] == '<') return;  // a JWT whose signature is a placeholder
+    // A JWT whose signature is a placeholder, plain or percent-encoded (in a URL query).
+    if (end < s.size() && (s[end] == '<' || s.substr(end, 13) == "%3C%3Cpatrol:")) return;
     std::string_view token = s.substr(start, end - start);
     if (token.size() < kMinBearer) return;
     if (token.substr(0, 3) == "eyJ" && jwt_length_at(s, start) != 0) return;  // reported as JWT
-    if (token.substr(0, kPatPrefix.size()) == kPatPrefix) return;             // reported as PAT
+    // An unsigned JWT ("<header>.<claims>.") holds nothing secret; the redactor keeps it as is.
+    if (token.substr(0, 3) == "eyJ" && token.back() == '.' &&
+        std::count(token.begin(), token.end(), '.') == 2 && token[token.find('.') + 1] != '.') {
+      return;
+    }
+    if (token.substr(0, kPatPrefix.size()) == kPatPrefix) return;  // reported as PAT
     bool digit =
         std::any_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
     bool alpha = std::any_of(token.begin(), token.end(), [](char c) {
