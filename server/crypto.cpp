@@ -1,0 +1,109 @@
+#include "server/crypto.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "model/jwt.hpp"
+
+namespace patrol::server {
+namespace {
+
+constexpr std::string_view kUrlSafeAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void fill_random(unsigned char* out, std::size_t n) {
+  // RAND_bytes fails only when the CSPRNG cannot be seeded; handing out predictable secrets
+  // would be worse than stopping.
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) std::abort();
+}
+
+}  // namespace
+
+std::string random_pat_secret() {
+  unsigned char bytes[27];
+  fill_random(bytes, sizeof bytes);
+  std::string out = "dckr_pat_";
+  // 64 divides 256, so taking the low six bits keeps every character equally likely.
+  for (unsigned char b : bytes) out.push_back(kUrlSafeAlphabet[b & 0x3Fu]);
+  return out;
+}
+
+std::string random_uuid() {
+  unsigned char b[16];
+  fill_random(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0Fu) | 0x40u);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3Fu) | 0x80u);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0x0Fu]);
+  }
+  return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  fill_random(b.data(), b.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char c : b) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0x0Fu]);
+  }
+  return out;
+}
+
+JwtSigner::JwtSigner() { fill_random(key_.data(), key_.size()); }
+
+std::string JwtSigner::mac(std::string_view signing_input) const {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+           digest, &length) == nullptr) {
+    std::abort();  // HMAC-SHA256 over memory cannot fail short of a broken libcrypto
+  }
+  return model::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+std::string JwtSigner::sign(const model::JwtClaims& claims) const {
+  model::JwtHeader header;
+  header.alg = "HS256";
+  header.typ = "JWT";
+  std::string input = model::jwt_signing_input(header, claims);
+  std::string signature = mac(input);
+  return input + "." + signature;
+}
+
+model::Result<model::JwtClaims> JwtSigner::verify(std::string_view token) const {
+  auto jwt = model::decode_jwt(token);
+  if (!jwt.ok()) return jwt.error();
+  if (jwt->header.alg != "HS256") {
+    return model::make_error(model::ErrorKind::kInvalid,
+                             "jwt: algorithm '" + jwt->header.alg + "' is not accepted");
+  }
+  std::string expected = mac(jwt->signing_input);
+  if (expected.size() != jwt->signature.size() ||
+      CRYPTO_memcmp(expected.data(), jwt->signature.data(), expected.size()) != 0) {
+    return model::make_error(model::ErrorKind::kInvalid, "jwt: signature does not verify");
+  }
+  return std::move(jwt->claims);
+}
+
+model::Result<model::JwtClaims> JwtSigner::read_unverified(std::string_view token) {
+  auto jwt = model::decode_jwt(token);
+  if (!jwt.ok()) return jwt.error();
+  return std::move(jwt->claims);
+}
+
+}  // namespace patrol::server
