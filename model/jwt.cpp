@@ -69,6 +69,11 @@ Result<std::string> decode_with(std::string_view text, std::string_view alphabet
   std::size_t pad = 0;
   while (pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
   std::string_view body = text.substr(0, text.size() - pad);
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (table[static_cast<unsigned char>(body[i])] < 0) {
+      return fail("invalid character at offset " + std::to_string(i));
+    }
+  }
   if (pad > 0 && (pad > 2 || text.size() % 4 != 0)) {
     return fail("invalid padding at offset " + std::to_string(body.size()));
   }
@@ -85,8 +90,7 @@ Result<std::string> decode_with(std::string_view text, std::string_view alphabet
   int bits = 0;
   for (std::size_t i = 0; i < body.size(); ++i) {
     std::int8_t v = table[static_cast<unsigned char>(body[i])];
-    if (v < 0) return fail("invalid character at offset " + std::to_string(i));
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    acc = ((acc << 6) | static_cast<std::uint32_t>(v)) & 0xffffffu;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
