@@ -11,6 +11,7 @@ namespace patrol::app {
 namespace {
 
 constexpr Subcommand kSubcommands[] = {
+    {"check", "property-based conformance run (default: embedded reference server)", run_check},
     {"record", "recording reverse proxy: capture traffic as a redacted HAR cassette", run_record},
     {"replay-server", "serve a cassette's recorded responses", run_replay_server},
     {"replay", "re-issue a cassette against a live target and diff the responses", run_replay},

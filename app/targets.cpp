@@ -1,0 +1,188 @@
+#include "app/targets.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "server/listener.hpp"
+
+namespace patrol::app {
+
+using model::ErrorKind;
+using model::make_error;
+using model::Result;
+
+namespace {
+
+// The embedded reference server. Each sequence gets a fresh core (empty store, new JWT key,
+// manual clock), so sequences are independent and a shrunk sequence replays exactly.
+class EmbeddedTarget final : public properties::Target {
+ public:
+  explicit EmbeddedTarget(EmbeddedOptions options) : options_(std::move(options)) {
+    options_.server.manual_clock = true;
+  }
+
+  Result<model::Ok> fresh() {
+    listener_.reset();
+    http_.reset();
+    auto core = server::ServerCore::create(options_.server);
+    if (!core.ok()) return core.error();
+    core_ = std::move(*core);
+    if (options_.in_process) return model::Ok{};
+    auto listener = server::Listener::start(*core_);
+    if (!listener.ok()) return listener.error();
+    listener_ = std::move(*listener);
+    http::HttpTransportOptions http;
+    http.base_url = listener_->base_url();
+    http.user_agent = "patrol-check";
+    auto t = http::HttpTransport::create(http);
+    if (!t.ok()) return t.error();
+    http_ = std::move(*t);
+    return model::Ok{};
+  }
+
+  http::Transport& transport() override {
+    if (http_) return *http_;
+    return in_process_;
+  }
+  model::Timestamp now() override { return core_->now(); }
+  bool can_advance_clock() const override { return true; }
+  model::Status advance_clock(std::chrono::seconds by) override {
+    core_->advance(by);
+    return model::Ok{};
+  }
+  model::Status begin_sequence() override { return fresh(); }
+  const model::Fixture& fixture() const override { return options_.server.fixture; }
+  std::string describe() const override {
+    std::string faults;
+    for (const auto& f : options_.server.faults) faults += (faults.empty() ? "" : ",") + f;
+    return std::string("embedded reference server (") +
+           (options_.in_process ? "in-process" : "loopback") +
+           (faults.empty() ? "" : ", fault " + faults) + ")";
+  }
+
+ private:
+  EmbeddedOptions options_;
+  std::unique_ptr<server::ServerCore> core_;
+  std::unique_ptr<server::Listener> listener_;
+  std::unique_ptr<http::HttpTransport> http_;
+  http::FunctionTransport in_process_{
+      [this](const model::HttpRequest& r) { return core_->handle(r); }};
+};
+
+// Sends R1 requests (path /token) to the registry transport and the rest to the API transport.
+class SplitTransport final : public http::Transport {
+ public:
+  SplitTransport(http::Transport& api, http::Transport* registry)
+      : api_(api), registry_(registry) {}
+  Result<model::HttpResponse> send(const model::HttpRequest& r) override {
+    if (registry_ != nullptr && r.path == "/token") return registry_->send(r);
+    return api_.send(r);
+  }
+
+ private:
+  http::Transport& api_;
+  http::Transport* registry_;
+};
+
+class RemoteTarget final : public properties::Target {
+ public:
+  RemoteTarget(RemoteOptions options, std::unique_ptr<http::HttpTransport> api,
+               std::unique_ptr<http::HttpTransport> registry)
+      : options_(std::move(options)),
+        api_(std::move(api)),
+        registry_(std::move(registry)),
+        split_(*api_, registry_.get()),
+        polite_(split_, options_.polite),
+        guard_(polite_, options_.label_prefix, options_.max_tokens) {}
+
+  http::Transport& transport() override {
+    if (options_.guarded) return guard_;
+    return polite_;
+  }
+  model::Timestamp now() override {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    return model::Timestamp{us};
+  }
+  bool guarded() const override { return options_.guarded; }
+  const model::Fixture& fixture() const override { return options_.fixture; }
+  std::string describe() const override { return options_.http.base_url; }
+  http::OwnershipGuard& guard() { return guard_; }
+  const http::PoliteStats& stats() const { return polite_.stats(); }
+
+ private:
+  RemoteOptions options_;
+  std::unique_ptr<http::HttpTransport> api_;
+  std::unique_ptr<http::HttpTransport> registry_;
+  SplitTransport split_;
+  http::PoliteTransport polite_;
+  http::OwnershipGuard guard_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<properties::Target>> make_embedded_target(EmbeddedOptions options) {
+  auto target = std::make_unique<EmbeddedTarget>(std::move(options));
+  if (auto st = target->fresh(); !st.ok()) return st.error();
+  return std::unique_ptr<properties::Target>(std::move(target));
+}
+
+Result<std::unique_ptr<properties::Target>> make_remote_target(RemoteOptions options) {
+  auto api = http::HttpTransport::create(options.http);
+  if (!api.ok()) return api.error();
+  std::unique_ptr<http::HttpTransport> registry;
+  if (options.registry_url) {
+    http::HttpTransportOptions r = options.http;
+    r.base_url = *options.registry_url;
+    auto t = http::HttpTransport::create(r);
+    if (!t.ok()) return make_error(t.error().kind, "--registry-auth: " + t.error().message);
+    registry = std::move(*t);
+  }
+  return std::unique_ptr<properties::Target>(
+      new RemoteTarget(std::move(options), std::move(*api), std::move(registry)));
+}
+
+Result<model::Fixture> fixture_from_environment() {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+  model::Fixture f;
+  const char* pairs[][2] = {{"PATROL_USERNAME", "PATROL_PASSWORD"},
+                            {"PATROL_USERNAME_2", "PATROL_PASSWORD_2"}};
+  for (const auto& p : pairs) {
+    auto user = env(p[0]);
+    auto pass = env(p[1]);
+    if (!user && p[0] == pairs[1][0]) continue;  // the second account is optional
+    if (!user) return make_error(ErrorKind::kMissing, std::string(p[0]) + " is not set");
+    if (!pass) return make_error(ErrorKind::kMissing, std::string(p[1]) + " is not set");
+    f.accounts.push_back({*user, *pass, std::nullopt});
+  }
+  if (auto repos = env("PATROL_REPOSITORIES")) {
+    std::string_view rest = *repos;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      auto slash = item.find('/');
+      auto colon = item.rfind(':');
+      if (slash == std::string_view::npos || colon == std::string_view::npos || colon < slash) {
+        return make_error(ErrorKind::kInvalid, "PATROL_REPOSITORIES: '" + std::string(item) +
+                                                   "' is not owner/name:public|private");
+      }
+      std::string vis(item.substr(colon + 1));
+      if (vis != "public" && vis != "private") {
+        return make_error(ErrorKind::kInvalid, "PATROL_REPOSITORIES: '" + std::string(item) +
+                                                   "' must end in :public or :private");
+      }
+      f.repositories.push_back({std::string(item.substr(0, slash)),
+                                std::string(item.substr(slash + 1, colon - slash - 1)),
+                                vis == "private"});
+    }
+  }
+  return f;
+}
+
+}  // namespace patrol::app

@@ -1,0 +1,797 @@
+#include "properties/commands.hpp"
+
+#include <rapidcheck.h>
+
+#include <map>
+
+#include "model/codec.hpp"
+#include "model/jwt.hpp"
+#include "model/listing.hpp"
+#include "model/utf8.hpp"
+
+namespace patrol::properties {
+
+using model::HttpRequest;
+using model::Json;
+using model::Status;
+
+namespace {
+
+// ---- small helpers -------------------------------------------------------------------------
+
+// A JSON string literal from raw bytes: valid UTF-8 goes through nlohmann; invalid bytes are
+// written raw, so the server sees exactly the malformed label (contract 3.2).
+std::string json_string_raw(std::string_view text) {
+  if (model::utf8_code_points(text).ok()) return Json(std::string(text)).dump();
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string quoted_for_show(std::string_view text) {
+  std::string shown = json_string_raw(text);
+  return shown.size() > 40 ? shown.substr(0, 37) + "...\"" : shown;
+}
+
+template <class T>
+T pick(const rc::Gen<T>& gen) {
+  return *gen;
+}
+
+std::string pick_account(const Session& s) {
+  std::vector<std::string> names;
+  for (const auto& a : s.state().fixture().accounts) names.push_back(a.username);
+  return pick(rc::gen::elementOf(names));
+}
+
+const model::FixtureAccount& account_of(const Session& s, const std::string& name) {
+  return *s.state().fixture().find_account(name);
+}
+
+model::Timestamp plus_seconds(model::Timestamp t, std::int64_t s) {
+  return model::Timestamp{t.micros + s * 1'000'000};
+}
+
+std::string make_label(const std::string& prefix, bool guarded) {
+  enum Kind { kPlain, kMultibyte, kExactly100, kTooLong, kEmpty, kInvalidUtf8, kPadded };
+  auto kind = pick(rc::gen::weightedElement<Kind>({{10, kPlain},
+                                                   {2, kMultibyte},
+                                                   {2, kExactly100},
+                                                   {2, kTooLong},
+                                                   {guarded ? 0u : 1u, kEmpty},
+                                                   {1, kInvalidUtf8},
+                                                   {1, kPadded}}));
+  std::string base = prefix + std::to_string(pick(rc::gen::inRange(0, 1000)));
+  auto pad_to = [&](std::size_t code_points, char32_t cp) {
+    std::string out = prefix;
+    std::size_t have = *model::utf8_code_points(out);
+    while (have < code_points) {
+      model::append_utf8(out, cp);
+      ++have;
+    }
+    return out;
+  };
+  switch (kind) {
+    case kPlain:
+      return base;
+    case kMultibyte: {
+      std::string out = base + " ";
+      model::append_utf8(out, U'\u00e9');
+      model::append_utf8(out, U'\u6f22');
+      model::append_utf8(out, U'\U0001F433');
+      return out;
+    }
+    case kExactly100:
+      return pad_to(100, pick(rc::gen::element(U'x', U'\u00e9', U'\U0001F433')));
+    case kTooLong:
+      return pad_to(101, pick(rc::gen::element(U'x', U'\u00e9', U'\U0001F433')));
+    case kEmpty:
+      return "";
+    case kInvalidUtf8:
+      return base + "\xff\xfe";
+    case kPadded:
+      return "  " + base + "  ";
+  }
+  return base;
+}
+
+// ---- token references ------------------------------------------------------------------------
+
+struct UuidPick {
+  std::string uuid;
+  std::string situation;  // for the coverage table
+};
+
+std::string random_uuid() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto digits = pick(rc::gen::container<std::vector<int>>(32, rc::gen::inRange(0, 16)));
+  std::string out;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
+    out += kHex[i == 12 ? 4 : (i == 16 ? 8 + (digits[i] & 3) : digits[i])];
+  }
+  return out;
+}
+
+// Picks the uuid a token route acts on: one of the account's tokens in each lifecycle state, the
+// other account's, an unknown one or a malformed one.
+UuidPick pick_uuid(const Session& s, const std::string& account, bool modifies, bool guarded) {
+  const auto& st = s.state();
+  const model::Timestamp now = st.last_seen();
+  std::vector<UuidPick> known;
+  for (std::uint32_t i = 0; i < st.token_count(); ++i) {
+    model::TokenView t = st.token(i);
+    std::string situation;
+    if (t.owner != account) {
+      situation = "another account's token";
+    } else if (t.deleted) {
+      situation = "deleted token";
+    } else if (t.expired_at(now)) {
+      situation = "expired token";
+    } else if (!t.is_active) {
+      situation = "inactive token";
+    } else {
+      situation = "active token";
+    }
+    known.push_back({std::string(t.uuid), situation});
+  }
+  enum Kind { kKnown, kUnknown, kMalformed };
+  bool foreign_ok = !(modifies && guarded);
+  auto kind = pick(rc::gen::weightedElement<Kind>({{known.empty() ? 0u : 12u, kKnown},
+                                                   {foreign_ok ? 1u : 0u, kUnknown},
+                                                   {foreign_ok ? 1u : 0u, kMalformed}}));
+  if (kind == kKnown) return pick(rc::gen::elementOf(known));
+  if (kind == kUnknown) return {random_uuid(), "unknown uuid"};
+  std::string upper = known.empty() ? "" : known.front().uuid;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::vector<std::string> malformed = {"not-a-uuid", "00000000-0000-0000-0000-00000000000g",
+                                        "12345",      std::string(300, 'a'),
+                                        "%zz",        "..",
+                                        "a b"};
+  if (!upper.empty()) malformed.push_back(upper);
+  return {pick(rc::gen::elementOf(malformed)), "malformed uuid"};
+}
+
+bool has_token_route_credentials(const Session& s, const std::string& account) {
+  return s.session_jwt(account, s.state().last_seen()).has_value();
+}
+
+// ---- commands --------------------------------------------------------------------------------
+
+struct Login final : Command {
+  std::string account;
+  bool via_users_login = false;
+  bool wrong_password = false;
+
+  Status run(Session& s) const override {
+    const auto& acc = account_of(s, account);
+    std::string password = wrong_password ? acc.password + "-wrong" : acc.password;
+    if (!via_users_login) {
+      Json body = {{"identifier", account}, {"secret", password}};
+      auto r =
+          s.exchange(show(), json_request("POST", "/v2/auth/token", "", body.dump()), {"1", "4"});
+      return r.ok() ? Status(model::Ok{}) : Status(r.error());
+    }
+    Json body = {{"username", account}, {"password", password}};
+    auto r =
+        s.exchange(show(), json_request("POST", "/v2/users/login", "", body.dump()), {"1", "4"});
+    if (!r.ok()) return r.error();
+    const Step* step = *r;
+    if (step->response.status != 401 || !acc.second_factor_code || wrong_password) {
+      return model::Ok{};
+    }
+    auto err = model::decode_text<model::LoginError>(step->response.body);
+    if (!err.ok() || !err->login_2fa_token.has_value()) return model::Ok{};
+    Json second = {{"login_2fa_token", err->login_2fa_token.value},
+                   {"code", *acc.second_factor_code}};
+    auto r2 = s.exchange(show(), json_request("POST", "/v2/users/2fa-login", "", second.dump()),
+                         {"1", "4"});
+    return r2.ok() ? Status(model::Ok{}) : Status(r2.error());
+  }
+  std::string show() const override {
+    return std::string("login ") + account + (via_users_login ? " via /v2/users/login" : "") +
+           (wrong_password ? " with a wrong password" : "");
+  }
+};
+
+struct Create final : Command {
+  std::string account;
+  std::string label;
+  std::vector<std::string> scopes;
+  std::optional<std::int64_t> expires_in_s;
+
+  bool check_preconditions(const Session& s) const override {
+    return has_token_route_credentials(s, account);
+  }
+  Status run(Session& s) const override {
+    auto bearer = s.session_jwt(account, s.now());
+    if (!bearer) return model::Ok{};
+    std::string body =
+        "{\"token_label\":" + json_string_raw(label) + ",\"scopes\":" + Json(scopes).dump();
+    if (expires_in_s) {
+      body +=
+          ",\"expires_at\":\"" + model::format_rfc3339(plus_seconds(s.now(), *expires_in_s)) + "\"";
+    }
+    body += "}";
+    auto r = s.exchange(show(), json_request("POST", "/v2/access-tokens", *bearer, body),
+                        {"1", "2", "3.2", "3.3", "3.4"});
+    return r.ok() ? Status(model::Ok{}) : Status(r.error());
+  }
+  std::string show() const override {
+    std::string out =
+        "create " + account + " label=" + quoted_for_show(label) + " scopes=" + Json(scopes).dump();
+    if (expires_in_s) out += " expires=" + std::to_string(*expires_in_s) + "s";
+    return out;
+  }
+};
+
+struct List final : Command {
+  std::string account;
+  std::optional<std::string> page;
+  std::optional<std::string> page_size;
+
+  bool check_preconditions(const Session& s) const override {
+    return has_token_route_credentials(s, account);
+  }
+  Status run(Session& s) const override {
+    auto bearer = s.session_jwt(account, s.now());
+    if (!bearer) return model::Ok{};
+    HttpRequest req = json_request("GET", "/v2/access-tokens", *bearer, "");
+    std::string q;
+    if (page) q = "page=" + *page;
+    if (page_size) q += (q.empty() ? "" : "&") + std::string("page_size=") + *page_size;
+    req.query = q;
+    auto r = s.exchange(show(), std::move(req), {"1", "6"});
+    return r.ok() ? Status(model::Ok{}) : Status(r.error());
+  }
+  std::string show() const override {
+    return "list " + account + (page ? " page=" + *page : "") +
+           (page_size ? " page_size=" + *page_size : "");
+  }
+};
+
+struct Walk final : Command {
+  std::string account;
+  int page_size = 3;
+
+  bool check_preconditions(const Session& s) const override {
+    return has_token_route_credentials(s, account);
+  }
+  Status run(Session& s) const override {
+    auto bearer = s.session_jwt(account, s.now());
+    if (!bearer) return model::Ok{};
+    model::ListingWalk walk(s.profile());
+    model::ListQuery q{1, page_size};
+    for (int i = 0; i < 200; ++i) {
+      HttpRequest req = json_request("GET", "/v2/access-tokens", *bearer, "");
+      req.query = q.to_query();
+      auto r = s.exchange(show(), std::move(req), {"1", "6"}, &walk);
+      if (!r.ok()) return r.error();
+      if ((*r)->response.status != 200) break;
+      auto page = model::decode_text<model::TokenPage>((*r)->response.body);
+      if (!page.ok() || !page->next.has_value()) break;
+      auto next = model::parse_page_link(page->next.value);
+      if (!next.ok() || next->page <= q.page) break;  // the oracle reports bad links
+      q = *next;
+    }
+    s.finish_walk(walk);
+    return model::Ok{};
+  }
+  std::string show() const override {
+    return "walk every page of " + account + "'s tokens, page_size=" + std::to_string(page_size);
+  }
+};
+
+struct TokenRoute final : Command {
+  std::string method;  // GET, PATCH, DELETE
+  std::string account;
+  UuidPick target;
+  std::string body;  // PATCH only
+
+  bool check_preconditions(const Session& s) const override {
+    return has_token_route_credentials(s, account);
+  }
+  Status run(Session& s) const override {
+    auto bearer = s.session_jwt(account, s.now());
+    if (!bearer) return model::Ok{};
+    s.note_state(method + " on " + target.situation);
+    std::vector<const char*> rules =
+        method == "GET" ? std::vector<const char*>{"1", "2", "3.6", "3.7", "4"}
+        : method == "PATCH"
+            ? std::vector<const char*>{"1", "2", "3.2", "3.4", "3.5", "3.6", "3.7", "3.9", "4"}
+            : std::vector<const char*>{"1", "3.6", "3.7", "3.9", "4"};
+    auto r = s.exchange(
+        show(), json_request(method, "/v2/access-tokens/" + target.uuid, *bearer, body), rules);
+    return r.ok() ? Status(model::Ok{}) : Status(r.error());
+  }
+  std::string show() const override {
+    std::string shown = target.uuid.size() > 40 ? target.uuid.substr(0, 40) + "..." : target.uuid;
+    return method + " " + account + "'s view of " + target.situation + " " + shown +
+           (body.empty() ? "" : " " + body);
+  }
+};
+
+struct UsePat final : Command {
+  std::uint32_t token = 0;
+  std::string identifier;
+  bool via_users_login = false;
+
+  Status run(Session& s) const override {
+    std::string secret(s.state().token(token).secret);
+    Json body = via_users_login ? Json{{"username", identifier}, {"password", secret}}
+                                : Json{{"identifier", identifier}, {"secret", secret}};
+    auto r = s.exchange(show(),
+                        json_request("POST", via_users_login ? "/v2/users/login" : "/v2/auth/token",
+                                     "", body.dump()),
+                        {"1", "3.4", "3.6", "3.8", "4"});
+    return r.ok() ? Status(model::Ok{}) : Status(r.error());
+  }
+  std::string show() const override {
+    return "authenticate as " + identifier + " with PAT #" + std::to_string(token + 1) +
+           (via_users_login ? " via /v2/users/login" : "");
+  }
+};
+
+struct ForeignBearer final : Command {
+  enum Kind {
+    kPatJwt,
+    kRawPat,
+    kNone,
+    kGarbage,
+    kMalformedJwt,
+    kExpiredJwt,
+    kJwtKeyword,
+    kTampered
+  };
+  Kind kind = kNone;
+  std::string credential;  // the JWT or secret used, when any
+  std::string account;     // whose tokens the request names
+  std::string method = "GET";
+  std::string path = "/v2/access-tokens";
+  std::string body;
+
+  Status run(Session& s) const override {
+    HttpRequest req = json_request(method, path, "", body);
+    switch (kind) {
+      case kPatJwt:
+      case kRawPat:
+      case kExpiredJwt:
+      case kTampered:
+        req.headers.set("Authorization", "Bearer " + credential);
+        break;
+      case kJwtKeyword:
+        req.headers.set("Authorization", "JWT " + credential);
+        break;
+      case kGarbage:
+        req.headers.set("Authorization", "Bearer not-a-token");
+        break;
+      case kMalformedJwt:
+        req.headers.set("Authorization", "Bearer a.b.c");
+        break;
+      case kNone:
+        break;
+    }
+    auto r = s.exchange(show(), std::move(req), {"1", "4"});
+    return r.ok() ? Status(model::Ok{}) : Status(r.error());
+  }
+  std::string show() const override {
+    static const char* kNames[] = {"a PAT-derived JWT",
+                                   "a raw PAT",
+                                   "no bearer",
+                                   "a garbage bearer",
+                                   "a malformed JWT",
+                                   "an expired JWT",
+                                   "the legacy JWT keyword",
+                                   "a JWT with a forged signature"};
+    return method + " " + path + " with " + kNames[kind];
+  }
+};
+
+struct Registry final : Command {
+  enum Cred { kPassword, kPat, kAnonymous, kWrongPassword };
+  Cred cred = kAnonymous;
+  std::string account;      // for password credentials
+  std::uint32_t token = 0;  // for PAT credentials
+  std::string repository;
+  std::string actions;
+
+  Status run(Session& s) const override {
+    HttpRequest req{"GET", "/token"};
+    req.query = "service=registry.docker.io&scope=repository:" + repository + ":" + actions;
+    std::string user;
+    std::string secret;
+    if (cred == kPassword || cred == kWrongPassword) {
+      user = account;
+      secret = account_of(s, account).password + (cred == kWrongPassword ? "-wrong" : "");
+    } else if (cred == kPat) {
+      model::TokenView t = s.state().token(token);
+      user = std::string(t.owner);
+      secret = std::string(t.secret);
+    }
+    if (!user.empty()) {
+      req.headers.set("Authorization", "Basic " + model::base64_encode(user + ":" + secret));
+    }
+    req.headers.set("Accept", "application/json");
+    auto r = s.exchange(show(), std::move(req), {"1", "3.8", "5"});
+    return r.ok() ? Status(model::Ok{}) : Status(r.error());
+  }
+  std::string show() const override {
+    static const char* kNames[] = {"password of ", "PAT #", "anonymous", "wrong password of "};
+    std::string who =
+        cred == kPat ? std::to_string(token + 1) : (cred == kAnonymous ? "" : account);
+    return "registry " + repository + ":" + actions + " as " + kNames[cred] + who;
+  }
+};
+
+struct AdvanceClock final : Command {
+  std::int64_t seconds = 1;
+  Status run(Session& s) const override {
+    auto st = s.target().advance_clock(std::chrono::seconds(seconds));
+    if (st.ok()) s.note_state("clock advanced");
+    return st;
+  }
+  std::string show() const override { return "advance the clock " + std::to_string(seconds) + "s"; }
+};
+
+// ---- generators ------------------------------------------------------------------------------
+
+std::vector<std::string> pick_scopes() {
+  enum Kind { kOne, kSeveral, kUnknown, kEmpty };
+  static const std::vector<std::string> kKnown = {"repo:public_read", "repo:read", "repo:write",
+                                                  "repo:admin"};
+  auto kind =
+      pick(rc::gen::weightedElement<Kind>({{10, kOne}, {3, kSeveral}, {1, kUnknown}, {1, kEmpty}}));
+  switch (kind) {
+    case kOne:
+      return {pick(rc::gen::elementOf(kKnown))};
+    case kSeveral:
+      return pick(rc::gen::container<std::vector<std::string>>(
+          pick(rc::gen::inRange<std::size_t>(2, 5)), rc::gen::elementOf(kKnown)));
+    case kUnknown: {
+      auto known = pick(rc::gen::elementOf(kKnown));
+      return {known, pick(rc::gen::element<std::string>("repo:delete", "REPO:READ", "", "repo:*",
+                                                        "org:admin"))};
+    }
+    case kEmpty:
+      return {};
+  }
+  return {"repo:read"};
+}
+
+std::string pick_patch_body(const std::string& prefix) {
+  enum Kind {
+    kLabel,
+    kDeactivate,
+    kActivate,
+    kBoth,
+    kEmpty,
+    kBadLabel,
+    kLongLabel,
+    kScopes,
+    kExpiry,
+    kWrongType
+  };
+  auto kind = pick(rc::gen::weightedElement<Kind>({{4, kLabel},
+                                                   {4, kDeactivate},
+                                                   {4, kActivate},
+                                                   {2, kBoth},
+                                                   {1, kEmpty},
+                                                   {1, kBadLabel},
+                                                   {1, kLongLabel},
+                                                   {1, kScopes},
+                                                   {1, kExpiry},
+                                                   {1, kWrongType}}));
+  std::string label = prefix + "renamed-" + std::to_string(pick(rc::gen::inRange(0, 100)));
+  switch (kind) {
+    case kLabel:
+      return Json{{"token_label", label}}.dump();
+    case kDeactivate:
+      return R"({"is_active":false})";
+    case kActivate:
+      return R"({"is_active":true})";
+    case kBoth:
+      return Json{{"token_label", label}, {"is_active", pick(rc::gen::arbitrary<bool>())}}.dump();
+    case kEmpty:
+      return "{}";
+    case kBadLabel:
+      return R"({"token_label":""})";
+    case kLongLabel:
+      return Json{{"token_label", prefix + std::string(101, 'x')}}.dump();
+    case kScopes:
+      return R"({"scopes":["repo:admin"]})";
+    case kExpiry:
+      return R"({"expires_at":"2000-01-01T00:00:00Z"})";
+    case kWrongType:
+      return R"({"is_active":"yes"})";
+  }
+  return "{}";
+}
+
+std::string list_param(bool page) {
+  enum Kind { kAbsent, kValid, kFloatInt, kZero, kNegative, kFraction, kWord, kTooBig };
+  auto kind = pick(rc::gen::weightedElement<Kind>({{4, kAbsent},
+                                                   {8, kValid},
+                                                   {1, kFloatInt},
+                                                   {1, kZero},
+                                                   {1, kNegative},
+                                                   {1, kFraction},
+                                                   {1, kWord},
+                                                   {page ? 0u : 1u, kTooBig}}));
+  switch (kind) {
+    case kAbsent:
+      return "";
+    case kValid:
+      return std::to_string(pick(rc::gen::inRange(1, page ? 4 : 101)));
+    case kFloatInt:
+      return "2.0";
+    case kZero:
+      return "0";
+    case kNegative:
+      return "-1";
+    case kFraction:
+      return "2.5";
+    case kWord:
+      return "ten";
+    case kTooBig:
+      return "101";
+  }
+  return "";
+}
+
+}  // namespace
+
+HttpRequest json_request(std::string method, std::string path, const std::string& bearer,
+                         std::string body) {
+  HttpRequest req;
+  req.method = std::move(method);
+  req.path = std::move(path);
+  req.headers.set("Accept", "application/json");
+  if (!bearer.empty()) req.headers.set("Authorization", "Bearer " + bearer);
+  if (!body.empty()) req.headers.set("Content-Type", "application/json");
+  req.body = std::move(body);
+  return req;
+}
+
+Status bootstrap(Session& session) {
+  for (const auto& acc : session.state().fixture().accounts) {
+    Login login;
+    login.account = acc.username;
+    login.via_users_login = acc.second_factor_code.has_value();
+    if (auto st = login.run(session); !st.ok()) return st;
+  }
+  return model::Ok{};
+}
+
+void delete_created_tokens(Session& session) {
+  const auto& st = session.state();
+  auto& transport = session.target().transport();
+  std::map<std::string, std::string> bearers;
+  for (std::uint32_t i = 0; i < st.token_count(); ++i) {
+    model::TokenView t = st.token(i);
+    if (t.deleted) continue;
+    std::string owner(t.owner);
+    if (!bearers.count(owner)) {
+      if (auto jwt = session.session_jwt(owner, session.now())) {
+        bearers[owner] = *jwt;
+      } else {
+        const auto& acc = account_of(session, owner);
+        Json body = {{"identifier", owner}, {"secret", acc.password}};
+        auto r = transport.send(json_request("POST", "/v2/auth/token", "", body.dump()));
+        if (!r.ok() || r->status != 200) continue;
+        auto res = model::decode_text<model::AuthTokenResponse>(r->body);
+        if (!res.ok()) continue;
+        bearers[owner] = res->access_token;
+      }
+    }
+    (void)transport.send(
+        json_request("DELETE", "/v2/access-tokens/" + std::string(t.uuid), bearers[owner], ""));
+  }
+}
+
+CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
+  const auto& st = s.state();
+  const model::Timestamp now = st.last_seen();
+  std::vector<std::uint32_t> with_secret;
+  for (std::uint32_t i = 0; i < st.token_count(); ++i) {
+    if (!st.token(i).secret.empty()) with_secret.push_back(i);
+  }
+  std::vector<std::uint32_t> pat_jwts;
+  std::vector<std::uint32_t> expired_jwts;
+  for (std::uint32_t i = 0; i < st.jwt_count(); ++i) {
+    model::JwtView j = st.jwt(i);
+    if (j.expires_at && *j.expires_at <= now) {
+      expired_jwts.push_back(i);
+    } else if (j.kind == model::JwtKind::kPatDerived) {
+      pat_jwts.push_back(i);
+    }
+  }
+  const std::string prefix = options.label_prefix;
+  enum Kind {
+    kLogin,
+    kCreate,
+    kList,
+    kWalk,
+    kGet,
+    kPatch,
+    kDelete,
+    kUsePat,
+    kForeign,
+    kRegistry,
+    kClock
+  };
+  auto kind = pick(rc::gen::weightedElement<Kind>({
+      {1, kLogin},
+      {12, kCreate},
+      {3, kList},
+      {2, kWalk},
+      {5, kGet},
+      {6, kPatch},
+      {4, kDelete},
+      {with_secret.empty() ? 0u : 5u, kUsePat},
+      {3, kForeign},
+      {options.registry ? 4u : 0u, kRegistry},
+      {options.can_advance_clock ? 2u : 0u, kClock},
+  }));
+  std::string account = pick_account(s);
+  // Without a session, a token-route command for this account becomes a login.
+  const bool needs_session = kind == kCreate || kind == kList || kind == kWalk || kind == kGet ||
+                             kind == kPatch || kind == kDelete;
+  if (needs_session && !s.session_jwt(account, now)) kind = kLogin;
+
+  switch (kind) {
+    case kLogin: {
+      auto c = std::make_shared<Login>();
+      c->account = account;
+      c->via_users_login = pick(rc::gen::arbitrary<bool>());
+      c->wrong_password = pick(rc::gen::weightedElement<bool>({{6, false}, {1, true}}));
+      return c;
+    }
+    case kCreate: {
+      auto c = std::make_shared<Create>();
+      c->account = account;
+      c->label = make_label(prefix, options.guarded);
+      c->scopes = pick_scopes();
+      enum Exp { kNever, kFuture, kSoon, kPast };
+      auto e =
+          pick(rc::gen::weightedElement<Exp>({{6, kNever}, {2, kFuture}, {2, kSoon}, {1, kPast}}));
+      if (e == kFuture) c->expires_in_s = pick(rc::gen::inRange<std::int64_t>(3600, 400 * 86400));
+      if (e == kSoon) c->expires_in_s = pick(rc::gen::inRange<std::int64_t>(60, 1200));
+      if (e == kPast) c->expires_in_s = -pick(rc::gen::inRange<std::int64_t>(60, 86400));
+      return c;
+    }
+    case kList: {
+      auto c = std::make_shared<List>();
+      c->account = account;
+      if (auto p = list_param(true); !p.empty()) c->page = p;
+      if (auto p = list_param(false); !p.empty()) c->page_size = p;
+      return c;
+    }
+    case kWalk: {
+      auto c = std::make_shared<Walk>();
+      c->account = account;
+      c->page_size = pick(rc::gen::inRange(1, 6));
+      return c;
+    }
+    case kGet:
+    case kPatch:
+    case kDelete: {
+      auto c = std::make_shared<TokenRoute>();
+      c->method = kind == kGet ? "GET" : (kind == kPatch ? "PATCH" : "DELETE");
+      c->account = account;
+      c->target = pick_uuid(s, account, kind != kGet, options.guarded);
+      if (kind == kPatch) c->body = pick_patch_body(prefix);
+      return c;
+    }
+    case kUsePat: {
+      auto c = std::make_shared<UsePat>();
+      c->token = pick(rc::gen::elementOf(with_secret));
+      c->identifier = std::string(st.token(c->token).owner);
+      c->via_users_login = pick(rc::gen::weightedElement<bool>({{4, false}, {1, true}}));
+      return c;
+    }
+    case kForeign: {
+      auto c = std::make_shared<ForeignBearer>();
+      using K = ForeignBearer::Kind;
+      auto session = s.session_jwt(account, now);
+      c->kind = pick(rc::gen::weightedElement<K>({
+          {pat_jwts.empty() ? 0u : 6u, K::kPatJwt},
+          {with_secret.empty() ? 0u : 3u, K::kRawPat},
+          {1, K::kNone},
+          {1, K::kGarbage},
+          {1, K::kMalformedJwt},
+          {expired_jwts.empty() ? 0u : 2u, K::kExpiredJwt},
+          {session ? 1u : 0u, K::kJwtKeyword},
+          {session ? 1u : 0u, K::kTampered},
+      }));
+      c->account = account;
+      switch (c->kind) {
+        case K::kPatJwt: {
+          model::JwtView j = st.jwt(pick(rc::gen::elementOf(pat_jwts)));
+          c->credential = std::string(j.text);
+          c->account = std::string(j.account);
+          break;
+        }
+        case K::kRawPat:
+          c->credential = std::string(st.token(pick(rc::gen::elementOf(with_secret))).secret);
+          break;
+        case K::kExpiredJwt:
+          c->credential = std::string(st.jwt(pick(rc::gen::elementOf(expired_jwts))).text);
+          break;
+        case K::kJwtKeyword:
+          c->credential = *session;
+          break;
+        case K::kTampered: {
+          std::string jwt = *session;
+          auto dot = jwt.rfind('.');
+          c->credential = jwt.substr(0, dot + 1) + "AAAA" +
+                          jwt.substr(dot + 1 + std::min<std::size_t>(4, jwt.size() - dot - 1));
+          if (c->credential == jwt) c->credential += "A";
+          break;
+        }
+        default:
+          break;
+      }
+      // Which route the foreign bearer is tried on; a destructive route only at a token the
+      // run may modify.
+      enum R { kListRoute, kGetRoute, kCreateRoute, kPatchRoute, kDeleteRoute };
+      bool can_name_token = false;
+      for (std::uint32_t i = 0; i < st.token_count(); ++i) {
+        if (st.token(i).owner == c->account) can_name_token = true;
+      }
+      auto r = pick(rc::gen::weightedElement<R>({{4, kListRoute},
+                                                 {can_name_token ? 2u : 0u, kGetRoute},
+                                                 {2, kCreateRoute},
+                                                 {can_name_token ? 1u : 0u, kPatchRoute},
+                                                 {can_name_token ? 1u : 0u, kDeleteRoute}}));
+      if (r == kCreateRoute) {
+        c->method = "POST";
+        c->body = Json{{"token_label", prefix + "foreign"}, {"scopes", {"repo:read"}}}.dump();
+      } else if (r != kListRoute) {
+        std::vector<std::string> own;
+        for (std::uint32_t i = 0; i < st.token_count(); ++i) {
+          if (st.token(i).owner == c->account) own.emplace_back(st.token(i).uuid);
+        }
+        c->path = "/v2/access-tokens/" + pick(rc::gen::elementOf(own));
+        c->method = r == kGetRoute ? "GET" : (r == kPatchRoute ? "PATCH" : "DELETE");
+        if (r == kPatchRoute) c->body = R"({"is_active":false})";
+      }
+      return c;
+    }
+    case kRegistry: {
+      auto c = std::make_shared<Registry>();
+      using C = Registry::Cred;
+      c->cred = pick(rc::gen::weightedElement<C>({{3, C::kPassword},
+                                                  {with_secret.empty() ? 0u : 6u, C::kPat},
+                                                  {2, C::kAnonymous},
+                                                  {1, C::kWrongPassword}}));
+      c->account = account;
+      if (c->cred == C::kPat) c->token = pick(rc::gen::elementOf(with_secret));
+      std::vector<std::string> repos;
+      for (const auto& r : st.fixture().repositories) repos.push_back(r.full_name());
+      if (repos.empty()) repos.push_back(account + "/unknown");
+      c->repository = pick(rc::gen::elementOf(repos));
+      c->actions = pick(
+          rc::gen::element<std::string>("pull", "push", "delete", "pull,push", "pull,push,delete"));
+      return c;
+    }
+    case kClock: {
+      auto c = std::make_shared<AdvanceClock>();
+      c->seconds = pick(rc::gen::element<std::int64_t>(1, 59, 601, 3601, 2 * 86400LL));
+      return c;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace patrol::properties

@@ -1,0 +1,43 @@
+// What a conformance run talks to: a transport, the target's notion of "now", and whether its
+// clock can be moved. The embedded reference server (in-process or on loopback), any HTTP(S)
+// endpoint, or a recorded session all present this one face.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "http/transport.hpp"
+#include "model/fixture.hpp"
+#include "model/result.hpp"
+#include "model/rfc3339.hpp"
+
+namespace patrol::properties {
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  // The transport every exchange of the run goes through.
+  virtual http::Transport& transport() = 0;
+  // The instant the oracle judges the next exchange at.
+  virtual model::Timestamp now() = 0;
+  // True when advance_clock() works (the embedded server's manual clock).
+  virtual bool can_advance_clock() const { return false; }
+  // Moves the target's clock forward.
+  virtual model::Status advance_clock(std::chrono::seconds /*by*/) {
+    return model::make_error(model::ErrorKind::kInvalid, "this target's clock cannot be moved");
+  }
+  // Called before each generated sequence; an embedded target starts a fresh store so that
+  // sequences are independent and shrinking replays exactly.
+  virtual model::Status begin_sequence() { return model::Ok{}; }
+  // True when the run may modify only tokens it created (live targets).
+  virtual bool guarded() const { return false; }
+  // Accounts and repositories of the target (credentials included).
+  virtual const model::Fixture& fixture() const = 0;
+  // 429 responses the transport absorbed so far (rate limits are never violations).
+  virtual std::int64_t rate_limited() const { return 0; }
+  // One line for reports: "embedded reference server (in-process)", "https://hub.docker.com".
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace patrol::properties
