@@ -21,14 +21,18 @@ class EmbeddedTarget final : public properties::Target {
     options_.server.manual_clock = true;
   }
 
+  // Replaces the core; the listener (started once) always serves the current one.
   Result<model::Ok> fresh() {
-    listener_.reset();
-    http_.reset();
     auto core = server::ServerCore::create(options_.server);
     if (!core.ok()) return core.error();
-    core_ = std::move(*core);
-    if (options_.in_process) return model::Ok{};
-    auto listener = server::Listener::start(*core_);
+    {
+      std::lock_guard lock(mu_);
+      core_ = std::shared_ptr<server::ServerCore>(std::move(*core));
+    }
+    if (options_.in_process || listener_) return model::Ok{};
+    auto listener = server::Listener::start(
+        [this](const model::HttpRequest& r) { return current()->handle(r); },
+        options_.server.profile);
     if (!listener.ok()) return listener.error();
     listener_ = std::move(*listener);
     http::HttpTransportOptions http;
@@ -38,6 +42,11 @@ class EmbeddedTarget final : public properties::Target {
     if (!t.ok()) return t.error();
     http_ = std::move(*t);
     return model::Ok{};
+  }
+
+  std::shared_ptr<server::ServerCore> current() {
+    std::lock_guard lock(mu_);
+    return core_;
   }
 
   http::Transport& transport() override {
@@ -62,9 +71,10 @@ class EmbeddedTarget final : public properties::Target {
 
  private:
   EmbeddedOptions options_;
-  std::unique_ptr<server::ServerCore> core_;
+  std::mutex mu_;
+  std::shared_ptr<server::ServerCore> core_;
   std::unique_ptr<server::Listener> listener_;
-  std::unique_ptr<http::HttpTransport> http_;
+  std::unique_ptr<http::HttpTransport> http_;  // destroyed before listener_: no idle keep-alive
   http::FunctionTransport in_process_{
       [this](const model::HttpRequest& r) { return core_->handle(r); }};
 };

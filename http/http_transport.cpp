@@ -65,8 +65,8 @@ Result<BaseUrl> parse_base_url(std::string_view url) {
     host = authority.substr(0, colon);
     auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
     if (ec != std::errc{} || ptr != p.data() + p.size() || port <= 0 || port > 65535) {
-      return make_error(ErrorKind::kInvalid, "URL '" + std::string(url) + "': bad port '" +
-                                                 std::string(p) + "'");
+      return make_error(ErrorKind::kInvalid,
+                        "URL '" + std::string(url) + "': bad port '" + std::string(p) + "'");
     }
   }
   if (host.empty()) {
@@ -155,7 +155,8 @@ Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
   if (!request.query.empty()) req.path += "?" + request.query;
   for (const auto& [k, v] : request.headers.entries) req.headers.emplace(k, v);
   if (!request.headers.has("Accept-Encoding")) req.headers.emplace("Accept-Encoding", "identity");
-  if (!request.headers.has("User-Agent")) req.headers.emplace("User-Agent", impl_->options.user_agent);
+  if (!request.headers.has("User-Agent"))
+    req.headers.emplace("User-Agent", impl_->options.user_agent);
   req.body = request.body;
   if (!request.body.empty() && !request.headers.has("Content-Type")) {
     req.headers.emplace("Content-Type", "application/json");

@@ -17,27 +17,28 @@ OwnershipGuard::OwnershipGuard(Transport& inner, std::string label_prefix, std::
 Result<HttpResponse> OwnershipGuard::send(const model::HttpRequest& request) {
   auto path = model::parse_token_path(request.path);
   const bool create = path.route == model::TokenRoute::kCollection && request.method == "POST";
-  const bool modify = path.route == model::TokenRoute::kItem &&
-                      (request.method == "PATCH" || request.method == "DELETE" ||
-                       request.method == "PUT");
+  const bool modify =
+      path.route == model::TokenRoute::kItem &&
+      (request.method == "PATCH" || request.method == "DELETE" || request.method == "PUT");
   {
     std::lock_guard lock(mu_);
     if (create) {
       auto body = nlohmann::json::parse(request.body, nullptr, false);
-      const auto* label = body.is_object() && body.contains("token_label") &&
-                                  body["token_label"].is_string()
-                              ? body["token_label"].get_ptr<const std::string*>()
-                              : nullptr;
+      const auto* label =
+          body.is_object() && body.contains("token_label") && body["token_label"].is_string()
+              ? body["token_label"].get_ptr<const std::string*>()
+              : nullptr;
       if (label == nullptr || label->rfind(prefix_, 0) != 0) {
-        return make_error(ErrorKind::kInvalid, "live guard: refusing to create a token whose "
-                                               "label does not start with the run prefix '" +
-                                                   prefix_ + "'");
+        return make_error(ErrorKind::kInvalid,
+                          "live guard: refusing to create a token whose "
+                          "label does not start with the run prefix '" +
+                              prefix_ + "'");
       }
       if (live_.size() >= max_tokens_) {
-        return make_error(ErrorKind::kInvalid,
-                          "live guard: " + std::to_string(live_.size()) +
-                              " tokens of this run exist (--max-tokens " +
-                              std::to_string(max_tokens_) + "); refusing to create another");
+        return make_error(ErrorKind::kInvalid, "live guard: " + std::to_string(live_.size()) +
+                                                   " tokens of this run exist (--max-tokens " +
+                                                   std::to_string(max_tokens_) +
+                                                   "); refusing to create another");
       }
     }
     if (modify && !owned_.count(path.uuid)) {

@@ -13,18 +13,18 @@
 namespace patrol::http {
 
 struct PolitePolicy {
-  int max_retries = 5;                          // per request, after a 429
-  std::chrono::milliseconds max_wait{60'000};   // cap on one wait
-  std::chrono::milliseconds default_wait{1000}; // when a 429 names no wait
-  std::optional<std::int64_t> max_requests;     // budget over the transport's lifetime
+  int max_retries = 5;                           // per request, after a 429
+  std::chrono::milliseconds max_wait{60'000};    // cap on one wait
+  std::chrono::milliseconds default_wait{1000};  // when a 429 names no wait
+  std::optional<std::int64_t> max_requests;      // budget over the transport's lifetime
   // Injectable for tests; default: std::this_thread::sleep_for and the system clock.
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<std::int64_t()> unix_now;
 };
 
 struct PoliteStats {
-  std::int64_t requests = 0;       // sent to the inner transport, retries included
-  std::int64_t rate_limited = 0;   // 429 responses seen
+  std::int64_t requests = 0;      // sent to the inner transport, retries included
+  std::int64_t rate_limited = 0;  // 429 responses seen
   std::chrono::milliseconds waited{0};
 };
 

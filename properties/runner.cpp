@@ -189,6 +189,18 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
     return out;
   }
   rc::detail::FailureResult failure;
+  if (result.match(failure) && !options.reproduce) {
+    // Replay the reported case once more, so the transcript shown is exactly what the reproduce
+    // token replays (the shrinker's last failing execution is not always its final answer).
+    std::unordered_map<std::string, rc::detail::Reproduce> map{{kPropertyId, failure.reproduce}};
+    rc::detail::TestParams params;
+    params.disableShrinking = true;
+    last_failure.reset();
+    auto again = rc::detail::checkProperty(rc::detail::toProperty(guarded_property), meta, params,
+                                           listener, map);
+    rc::detail::FailureResult replayed;
+    if (again.match(replayed)) failure.description = replayed.description;
+  }
   if (result.match(failure)) {
     sum.failed = true;
     sum.runs_passed = failure.numSuccess;

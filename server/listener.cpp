@@ -64,7 +64,8 @@ std::string error_body(const std::string& profile, int status) {
 }  // namespace
 
 struct Listener::Impl {
-  ServerCore* core = nullptr;
+  Listener::Handler handler;
+  std::string profile;
   ListenerOptions options;
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
@@ -91,7 +92,7 @@ struct Listener::Impl {
   }
 
   void answer(const httplib::Request& req, httplib::Response& res, bool with_body) {
-    model::HttpResponse r = core->handle(to_model(req, with_body));
+    model::HttpResponse r = handler(to_model(req, with_body));
     res.status = r.status;
     std::string content_type = r.headers.get("Content-Type").value_or("application/json");
     for (const auto& [name, value] : r.headers.entries) {
@@ -145,9 +146,8 @@ struct Listener::Impl {
     s.Options(".*", handler);
     // Errors httplib produces itself (malformed request line, 413, 414, unknown method) get a
     // JSON body too; the core's own error responses already have one and pass unchanged.
-    std::string profile = core->options().profile;
     s.set_error_handler(httplib::Server::HandlerWithResponse(
-        [profile](const httplib::Request&, httplib::Response& res) {
+        [profile = profile](const httplib::Request&, httplib::Response& res) {
           if (res.body.empty() && res.status >= 400) {
             res.set_content(error_body(profile, res.status), "application/json");
             return httplib::Server::HandlerResponse::Handled;
@@ -155,7 +155,7 @@ struct Listener::Impl {
           return httplib::Server::HandlerResponse::Unhandled;
         }));
     s.set_exception_handler(
-        [profile](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        [profile = profile](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
           res.status = 500;
           res.set_content(error_body(profile, 500), "application/json");
         });
@@ -164,8 +164,15 @@ struct Listener::Impl {
 
 model::Result<std::unique_ptr<Listener>> Listener::start(ServerCore& core,
                                                          ListenerOptions options) {
+  return start([&core](const model::HttpRequest& r) { return core.handle(r); },
+               core.options().profile, std::move(options));
+}
+
+model::Result<std::unique_ptr<Listener>> Listener::start(Handler handler, std::string profile,
+                                                         ListenerOptions options) {
   auto impl = std::make_unique<Impl>();
-  impl->core = &core;
+  impl->handler = std::move(handler);
+  impl->profile = std::move(profile);
   impl->options = std::move(options);
   const auto& o = impl->options;
   if (o.tls_cert_file.has_value() != o.tls_key_file.has_value()) {

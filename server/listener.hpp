@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,12 @@ class Listener {
   // The core must outlive the listener. Errors: kInvalid for unusable TLS files, kIo when the
   // address cannot be bound.
   static model::Result<std::unique_ptr<Listener>> start(ServerCore& core,
+                                                        ListenerOptions options = {});
+
+  // Serves any handler (e.g. one that swaps cores between sequences); `profile` ("hub" or
+  // "spec") shapes the error bodies httplib produces itself.
+  using Handler = std::function<model::HttpResponse(const model::HttpRequest&)>;
+  static model::Result<std::unique_ptr<Listener>> start(Handler handler, std::string profile,
                                                         ListenerOptions options = {});
 
   // Stops (see stop()).

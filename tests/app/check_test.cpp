@@ -77,7 +77,17 @@ TEST(Check, AFaultIsCaughtShrunkAndReproduced) {
   auto replayed = properties::run_check(*target, again);
   ASSERT_FALSE(replayed.error);
   ASSERT_TRUE(replayed.summary.failed);
-  EXPECT_EQ(replayed.summary.transcript, result.summary.transcript);
+  // The same exchanges (uuids and secrets are the server's, so compare shapes).
+  auto shape = [](const std::vector<properties::Step>& steps) {
+    std::vector<std::string> out;
+    for (const auto& s : steps) {
+      out.push_back(s.request.method + " " +
+                    std::string(model::route_id(model::classify(s.request))) + " " +
+                    s.request.body.substr(0, 30) + " -> " + std::to_string(s.response.status));
+    }
+    return out;
+  };
+  EXPECT_EQ(shape(replayed.counterexample), shape(result.counterexample));
 }
 
 TEST(Check, TheReproBundleHoldsNoCredential) {

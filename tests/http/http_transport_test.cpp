@@ -1,15 +1,15 @@
 // The cpp-httplib transport against loopback servers: fidelity, timeouts, dead endpoints, bad
 // URLs. Synchronisation uses condition variables, never sleeps.
+#include "http/http_transport.hpp"
+
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <condition_variable>
-#include <gtest/gtest.h>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include "http/http_transport.hpp"
 
 namespace patrol::http {
 namespace {

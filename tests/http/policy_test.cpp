@@ -23,8 +23,7 @@ HttpResponse status(int code, std::vector<std::pair<std::string, std::string>> h
 
 TEST(RetryDelay, ReadsRetryAfterSecondsAndXRetryAfterUnixTime) {
   EXPECT_EQ(retry_delay(status(429, {{"Retry-After", "7"}}), 1000), std::chrono::seconds(7));
-  EXPECT_EQ(retry_delay(status(429, {{"x-retry-after", "1012"}}), 1000),
-            std::chrono::seconds(12));
+  EXPECT_EQ(retry_delay(status(429, {{"x-retry-after", "1012"}}), 1000), std::chrono::seconds(12));
   EXPECT_EQ(retry_delay(status(429, {{"X-Retry-After", "900"}}), 1000), std::chrono::seconds(0));
   EXPECT_FALSE(retry_delay(status(429, {{"Retry-After", "soon"}}), 1000).has_value());
   EXPECT_FALSE(retry_delay(status(429), 1000).has_value());
@@ -90,8 +89,9 @@ class GuardTest : public ::testing::Test {
   FunctionTransport inner{[this](const HttpRequest& r) {
     seen.push_back(r.method + " " + r.path);
     if (r.method == "POST") {
-      return status(201, {}, R"({"uuid":"00000000-0000-4000-8000-00000000000)" +
-                                 std::to_string(next_id++) + R"("})");
+      return status(
+          201, {},
+          R"({"uuid":"00000000-0000-4000-8000-00000000000)" + std::to_string(next_id++) + R"("})");
     }
     if (r.method == "DELETE") return status(204, {}, "");
     return status(200);
@@ -99,7 +99,10 @@ class GuardTest : public ::testing::Test {
   OwnershipGuard guard{inner, "patrol-run1-", 2};
 
   HttpRequest create(const std::string& label) {
-    return HttpRequest{"POST", "/v2/access-tokens", "", {},
+    return HttpRequest{"POST",
+                       "/v2/access-tokens",
+                       "",
+                       {},
                        R"({"token_label":")" + label + R"(","scopes":["repo:read"]})"};
   }
 };
