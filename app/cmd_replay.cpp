@@ -7,9 +7,7 @@
 #include "app/recorder_common.hpp"
 #include "http/http_transport.hpp"
 #include "recorder/cassette.hpp"
-#include "recorder/diff.hpp"
-#include "recorder/matcher.hpp"
-#include "recorder/substitution.hpp"
+#include "recorder/replayer.hpp"
 
 namespace patrol::app {
 namespace {
@@ -26,15 +24,6 @@ void usage(std::ostream& out) {
          "the new responses, and compares each response with the recording after normalising\n"
          "uuids, timestamps, secrets and the client address. Exit status 1 on any difference.\n\n"
       << format_options(kOptions);
-}
-
-// Headers that belong to the recorded connection, not to the request being re-issued.
-bool is_connection_header(std::string_view name) {
-  for (std::string_view n : {"Host", "Content-Length", "Transfer-Encoding", "Connection",
-                             "Keep-Alive", "Accept-Encoding", "Expect"}) {
-    if (model::header_name_equal(name, n)) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -75,34 +64,21 @@ int run_replay(int argc, char** argv) {
     std::cerr << "patrol replay: --target: " << transport.error().message << "\n";
     return kExitUsage;
   }
-  recorder::Substituter substituter(*fixture);
-  std::size_t differing = 0;
-  for (std::size_t i = 0; i < cassette->entries.size(); ++i) {
-    const auto& e = cassette->entries[i];
-    model::HttpRequest request = substituter.apply(e.request);
-    std::erase_if(request.headers.entries,
-                  [](const auto& h) { return is_connection_header(h.first); });
-    request.peer.clear();
-    auto live = (*transport)->send(request);
-    std::string where = "entry " + std::to_string(i) + " " + recorder::safe_target(e.request);
-    if (!live.ok()) {
-      std::cerr << "patrol replay: " << where << ": " << substituter.unapply(live.error().message)
-                << "\n";
-      return kExitUnreachable;
-    }
-    substituter.learn(e.response, *live);
-    auto differences = recorder::diff_responses(substituter.apply(e.response), *live);
-    if (differences.empty()) continue;
-    ++differing;
-    std::cout << where << ":\n";
-    for (const auto& d : differences) {
-      std::cout << "    " << d.where << ": recorded " << substituter.unapply(d.recorded)
-                << ", live " << substituter.unapply(d.live) << "\n";
+  auto report = recorder::replay_session(*cassette, **transport, *fixture);
+  for (const auto& d : report.differing) {
+    std::cout << "entry " << d.entry << " " << d.target << ":\n";
+    for (const auto& x : d.differences) {
+      std::cout << "    " << x.where << ": recorded " << x.recorded << ", live " << x.live << "\n";
     }
   }
-  std::cout << "patrol replay: " << cassette->entries.size() << " interactions re-issued to "
-            << *target << ", " << differing << " differ\n";
-  return differing == 0 ? kExitOk : kExitViolations;
+  if (report.transport_error) {
+    std::cerr << "patrol replay: entry " << report.failed_entry << ": "
+              << report.transport_error->message << "\n";
+    return kExitUnreachable;
+  }
+  std::cout << "patrol replay: " << report.sent << " interactions re-issued to " << *target << ", "
+            << report.differing.size() << " differ\n";
+  return report.differing.empty() ? kExitOk : kExitViolations;
 }
 
 }  // namespace patrol::app
