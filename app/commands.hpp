@@ -14,6 +14,7 @@ struct Subcommand {
 
 // Entry points, one per cmd_<name>.cpp. Add the declaration here and a row in main.cpp.
 int run_version(int argc, char** argv);
+int run_serve(int argc, char** argv);
 int run_check(int argc, char** argv);
 int run_record(int argc, char** argv);
 int run_replay_server(int argc, char** argv);

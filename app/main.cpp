@@ -11,6 +11,7 @@ namespace patrol::app {
 namespace {
 
 constexpr Subcommand kSubcommands[] = {
+    {"serve", "run the reference server (optionally with --fault NAME mutants)", run_serve},
     {"check", "property-based conformance run (default: embedded reference server)", run_check},
     {"record", "recording reverse proxy: capture traffic as a redacted HAR cassette", run_record},
     {"replay-server", "serve a cassette's recorded responses", run_replay_server},

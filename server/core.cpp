@@ -1017,7 +1017,8 @@ struct ServerCore::Impl {
     return "peer:" + req.peer;
   }
 
-  // Spends one request of the caller's budget; returns the 429 when it is exhausted.
+  // Spends one request of the caller's budget (the clock route only reports it) and writes the
+  // X-RateLimit-* headers; returns the 429 when the budget is exhausted.
   std::optional<HttpResponse> spend_rate(const HttpRequest& req, Route route, Timestamp t,
                                          model::Headers& headers) {
     std::int64_t seconds = t.seconds();
@@ -1031,6 +1032,13 @@ struct ServerCore::Impl {
     }
     RateWindow& w = rate_windows[rate_key(req, route)];
     if (w.start != window_start) w = {window_start, 0};
+    if (route == Route::kClock) {
+      headers.set("X-RateLimit-Limit", std::to_string(options.rate_limit_per_minute));
+      headers.set("X-RateLimit-Remaining", std::to_string(std::max<std::int64_t>(
+                                               0, options.rate_limit_per_minute - w.used)));
+      headers.set("X-RateLimit-Reset", std::to_string(reset));
+      return std::nullopt;
+    }
     w.used += 1;
     std::int64_t limit = options.rate_limit_per_minute;
     headers.set("X-RateLimit-Limit", std::to_string(limit));
@@ -1077,8 +1085,7 @@ struct ServerCore::Impl {
     const Timestamp t = now();
     std::unique_lock<std::mutex> lock(mu);
     model::Headers rate_headers;
-    std::optional<HttpResponse> limited;
-    if (route != Route::kClock) limited = spend_rate(req, route, t, rate_headers);
+    std::optional<HttpResponse> limited = spend_rate(req, route, t, rate_headers);
 
     HttpResponse r;
     if (limited) {

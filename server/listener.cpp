@@ -113,6 +113,12 @@ struct Listener::Impl {
     const std::size_t threads = options.threads == 0 ? 1 : options.threads;
     s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     s.set_tcp_nodelay(options.tcp_nodelay);
+    // httplib's default also sets SO_REUSEPORT, which would let a second server bind the same
+    // port and silently split the traffic; keep only SO_REUSEADDR (fast restart).
+    s.set_socket_options([](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     s.set_keep_alive_max_count(options.keep_alive_max_requests);
     s.set_keep_alive_timeout(options.keep_alive_timeout.count());
     s.set_read_timeout(options.io_timeout.count(), 0);
