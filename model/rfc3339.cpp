@@ -163,7 +163,7 @@ std::string format_rfc3339(Timestamp t) {
   std::int64_t days = floor_div(secs, kSecondsPerDay);
   std::int64_t sod = secs - days * kSecondsPerDay;
   Civil c = civil_from_days(days);
-  char buf[64];
+  char buf[128];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
                 static_cast<long long>(c.year), c.month, c.day, static_cast<long long>(sod / 3600),
                 static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
