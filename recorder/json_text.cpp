@@ -222,6 +222,23 @@ std::optional<std::string> decode_json_string(std::string_view literal) {
   return out;
 }
 
+std::vector<JsonStringToken> find_string_tokens(std::string_view json) {
+  std::vector<JsonStringToken> out;
+  std::size_t i = 0;
+  while (i < json.size()) {
+    if (json[i] != '"') {
+      ++i;
+      continue;
+    }
+    std::size_t end = skip_string(json, i);
+    if (end == std::string_view::npos) break;
+    std::size_t next = skip_space(json, end);
+    if (next >= json.size() || json[next] != ':') out.push_back({i, end, false});
+    i = end;
+  }
+  return out;
+}
+
 std::vector<KeyedString> find_string_values(std::string_view json,
                                             const std::vector<std::string_view>& keys) {
   std::vector<KeyedString> found;

@@ -38,6 +38,9 @@ struct KeyedString {
 std::vector<KeyedString> find_string_values(std::string_view json,
                                             const std::vector<std::string_view>& keys);
 
+// Lists every string literal that is a value (not a key), in order. Tolerates invalid JSON.
+std::vector<JsonStringToken> find_string_tokens(std::string_view json);
+
 // Decodes a JSON string literal including its quotes; nullopt when malformed.
 std::optional<std::string> decode_json_string(std::string_view literal);
 

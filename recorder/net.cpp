@@ -57,7 +57,9 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
 void tune_server(httplib::Server& server, std::size_t threads) {
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_keep_alive_max_count(std::size_t{1} << 30);
-  server.set_keep_alive_timeout(5);
+  // An idle keep-alive connection holds stop() for this long (cpp-httplib 0.11 only checks for
+  // shutdown between waits), so keep it short; busy connections are unaffected.
+  server.set_keep_alive_timeout(2);
   server.set_tcp_nodelay(true);
   server.set_read_timeout(30, 0);
   server.set_write_timeout(30, 0);

@@ -34,8 +34,9 @@ struct ListenAddress {
 model::Result<ListenAddress> parse_listen_address(std::string_view text);
 
 // Applies the settings every patrol server uses: `threads` worker threads (each keep-alive
-// connection holds one), unlimited keep-alive requests, TCP_NODELAY, 30 s read/write timeouts,
-// a 64 MiB body limit, SO_REUSEADDR, and a listen backlog of 1024 once bound (see bind_tuned).
+// connection holds one), unlimited keep-alive requests (2 s idle timeout), TCP_NODELAY, 30 s
+// read/write timeouts, a 64 MiB body limit, SO_REUSEADDR, and a listen backlog of 1024 once bound
+// (see bind_tuned).
 void tune_server(httplib::Server& server, std::size_t threads);
 
 // Binds a tuned server and raises its listen backlog (cpp-httplib 0.11 listens with 5). Returns

@@ -92,6 +92,8 @@ void find_basic(std::string_view s, std::vector<SecretFinding>& out) {
     auto colon = decoded->find(':');
     if (colon == std::string::npos || colon + 1 >= decoded->size()) return;
     std::string_view secret = std::string_view(*decoded).substr(colon + 1);
+    // A placeholder, possibly behind the PAT prefix the redactor keeps ("dckr_pat_<<patrol:...").
+    if (secret.substr(0, kPatPrefix.size()) == kPatPrefix) secret.remove_prefix(kPatPrefix.size());
     if (secret.substr(0, kPlaceholderOpen.size()) == kPlaceholderOpen) return;
     for (char c : *decoded) {
       if (static_cast<unsigned char>(c) < 0x20) return;

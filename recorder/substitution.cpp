@@ -1,6 +1,7 @@
 #include "recorder/substitution.hpp"
 
 #include "model/jwt.hpp"
+#include "model/rfc3339.hpp"
 #include "model/types.hpp"
 #include "recorder/json_text.hpp"
 #include "recorder/redactor.hpp"
@@ -127,6 +128,12 @@ void Substituter::learn(const model::HttpResponse& recorded, const model::HttpRe
   auto l = model::Json::parse(live.body, nullptr, false);
   if (r.is_discarded() || l.is_discarded()) return;
   learn_json(*this, r, l);
+  if (r.is_object() && l.is_object() && r.contains("now") && l.contains("now") &&
+      r["now"].is_string() && l["now"].is_string()) {
+    auto then = model::parse_rfc3339(r["now"].get<std::string>());
+    auto now = model::parse_rfc3339(l["now"].get<std::string>());
+    if (then.ok() && now.ok()) clock_shift_micros_ = now->micros - then->micros;
+  }
 }
 
 std::string Substituter::apply(std::string_view text, bool json_strings) const {
@@ -191,6 +198,26 @@ model::HttpRequest Substituter::apply(const model::HttpRequest& request) const {
     value = apply(value);
   }
   out.body = apply(request.body, looks_like_json(request.body));
+  if (clock_shift_micros_ != 0 && looks_like_json(out.body)) {
+    std::string shifted;
+    std::size_t copied = 0;
+    for (const auto& t : detail::find_string_tokens(out.body)) {
+      if (t.end - t.begin < 22 || t.end - t.begin > 40) continue;
+      auto text =
+          detail::decode_json_string(std::string_view(out.body).substr(t.begin, t.end - t.begin));
+      if (!text) continue;
+      auto ts = model::parse_rfc3339(*text);
+      if (!ts.ok()) continue;
+      shifted.append(out.body, copied, t.begin - copied);
+      detail::append_json_string(
+          shifted, model::format_rfc3339(model::Timestamp{ts->micros + clock_shift_micros_}));
+      copied = t.end;
+    }
+    if (copied > 0) {
+      shifted.append(out.body, copied, std::string::npos);
+      out.body = std::move(shifted);
+    }
+  }
   return out;
 }
 

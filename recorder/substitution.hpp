@@ -3,6 +3,7 @@
 // when re-issuing a session against a live target, the values learned from its new responses.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -27,14 +28,16 @@ class Substituter {
 
   // Learns bindings from the JSON bodies of a recorded response and the live one: every string
   // outside arrays that is a placeholder, a redacted JWT or a uuid in the recording, taken from
-  // the same place in the live body.
+  // the same place in the live body. A top-level "now" timestamp in both (the reference
+  // server's /_patrol/clock) sets how far the target's clock is from the recording's.
   void learn(const model::HttpResponse& recorded, const model::HttpResponse& live);
 
   // Replaces placeholders, redacted JWTs and bound uuids in a text. With `json_strings`, values
   // are escaped for a JSON string literal.
   std::string apply(std::string_view text, bool json_strings = false) const;
 
-  // Applies to path, query, header values (inside HTTP Basic credentials too) and body.
+  // Applies to path, query, header values (inside HTTP Basic credentials too) and body; RFC 3339
+  // timestamps in a JSON body (an expires_at) move by the learned clock difference.
   model::HttpRequest apply(const model::HttpRequest& request) const;
   model::HttpResponse apply(const model::HttpResponse& response) const;
 
@@ -46,6 +49,7 @@ class Substituter {
   model::Fixture fixture_;
   std::map<std::string, std::string, std::less<>> bound_;  // recorded text -> live value
   std::map<std::string, std::string, std::less<>> uuids_;  // recorded uuid -> live uuid
+  std::int64_t clock_shift_micros_ = 0;                    // target clock minus recorded clock
 };
 
 // True for text that starts like a JSON document ('{' or '[' after whitespace).

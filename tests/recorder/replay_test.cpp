@@ -179,6 +179,21 @@ TEST(Substituter, LearnsLiveValuesFromResponses) {
   EXPECT_EQ(s.unapply("leaked " + live_pat), "leaked dckr_pat_<<patrol:secret:2>>");
 }
 
+TEST(Substituter, ShiftsRequestTimestampsByTheTargetsClock) {
+  model::HttpResponse recorded;
+  recorded.body = R"({"now":"2026-01-01T00:00:00.000000Z"})";
+  model::HttpResponse live;
+  live.body = R"({"now":"2026-01-03T12:00:00.000000Z"})";
+  Substituter s;
+  s.learn(recorded, live);
+  auto out = s.apply(
+      request("POST", "/v2/access-tokens", "",
+              R"({"token_label":"2026-01-01T00:00:00Z","expires_at": "2026-01-01T00:02:00Z"})"));
+  EXPECT_EQ(
+      out.body,
+      R"({"token_label":"2026-01-03T12:00:00.000000Z","expires_at": "2026-01-03T12:02:00.000000Z"})");
+}
+
 TEST(Diff, NormalisesWhatChangesBetweenRuns) {
   std::string jwt_a = make_jwt({{"sub", "alice"}, {"iat", 1}, {"exp", 601}, {"jti", "a"}}, 1);
   std::string jwt_b = make_jwt({{"sub", "alice"}, {"iat", 9}, {"exp", 609}, {"jti", "b"}}, 2);

@@ -44,7 +44,8 @@ TEST(Scan, IgnoresRedactedFormsAndProse) {
   std::string redacted_jwt = jwt.substr(0, jwt.rfind('.') + 1) + "<<patrol:jwt:1>>";
   std::string text =
       "dckr_pat_<<patrol:secret:1>> Bearer " + redacted_jwt + " Basic " +
-      model::base64_encode("alice:<<patrol:password:alice>>") +
+      model::base64_encode("alice:<<patrol:password:alice>>") + " Basic " +
+      model::base64_encode("alice:dckr_pat_<<patrol:secret:3>>") +
       " Bearer <<patrol:secret:2>> Bearer tokens and Basic authentication are described in "
       "RFC 6750; Bearer authenticationmechanism; dckr_pat_short; eyJhbGciOi.eyJzdWIi.abc";
   EXPECT_EQ(shapes(text), std::vector<SecretShape>{}) << text;
