@@ -136,6 +136,69 @@ CLAIMS = [
 HEADERS = [{"alg": "HS256", "typ": "JWT"}, {"alg": "RS256", "kid": "k1"}, {"alg": "none"}]
 
 
+EXCHANGES = [
+    # (method, path, query, request headers, request body, status, response headers, response body)
+    ("POST", "/v2/access-tokens", "", [("Authorization", "Bearer $JWT"),
+                                        ("Content-Type", "application/json")],
+     compact(REQUESTS[0]), 201, [("Content-Type", "application/json")],
+     compact(dict(TOKEN, token="$PAT"))),
+    ("GET", "/v2/access-tokens", "page=1&page_size=2", [("Authorization", "Bearer $JWT")], "",
+     200, [("Content-Type", "application/json"), ("X-RateLimit-Remaining", "99")],
+     compact(PAGES[0])),
+    ("POST", "/v2/auth/token", "", [("Content-Type", "application/json")],
+     compact({"identifier": "alice", "secret": "$PAT"}), 200, [],
+     compact({"access_token": "$JWT"})),
+    ("POST", "/v2/users/login", "", [], compact({"username": "alice", "password": "$PW"}), 401,
+     [], compact({"detail": "Login requires 2FA", "login_2fa_token": "$JWT"})),
+    ("GET", "/token", "service=registry.docker.io&scope=repository:alice/private-app:pull,push",
+     [("Authorization", "Basic YWxpY2U6$PAT")], "", 200, [],
+     compact({"token": "$JWT", "access_token": "$JWT", "expires_in": 300})),
+    ("DELETE", "/v2/access-tokens/" + UUID, "token=$PAT", [("Cookie", "session=$PW; x=1")], "",
+     204, [("Set-Cookie", "token=$JWT; Path=/")], ""),
+    ("PATCH", "/v2/access-tokens/" + UUID, "", [("Authorization", "JWT $JWT")],
+     "secret $PAT and $PW in free text", 400, [], "<html>$PAT</html>"),
+]
+
+
+def interaction_text(exchange):
+    """The text form of fuzz/interaction_text.hpp."""
+    method, path, query, rq_headers, rq_body, status, rs_headers, rs_body = exchange
+    lines = [method + " " + path + ("?" + query if query else "")]
+    lines += [name + ": " + value for name, value in rq_headers]
+    lines += ["", rq_body, str(status)]
+    lines += [name + ": " + value for name, value in rs_headers]
+    lines += ["", rs_body]
+    return "\n".join(lines)
+
+
+def har(exchanges, annotations=None):
+    """A cassette laid out as recorder/cassette.cpp writes it, secrets as placeholders."""
+    def placeholders(text):
+        return (text.replace("$PAT", "<<patrol:secret:1>>").replace("$PW", "<<patrol:password:alice>>")
+                .replace("$JWT", jwt(HEADERS[0], CLAIMS[0], "<<patrol:jwt:2>>")))
+    entries = []
+    for method, path, query, rq_headers, rq_body, status, rs_headers, rs_body in exchanges:
+        query = placeholders(query).replace("<<", "%3C%3C").replace(">>", "%3E%3E")
+        request = {"method": method, "url": "http://127.0.0.1:8080" + path + ("?" + query if query else ""),
+                   "httpVersion": "HTTP/1.1", "cookies": [],
+                   "headers": [{"name": n, "value": placeholders(v)} for n, v in rq_headers],
+                   "queryString": [], "headersSize": -1, "bodySize": len(rq_body)}
+        if rq_body:
+            request["postData"] = {"mimeType": "application/json", "text": placeholders(rq_body)}
+        response = {"status": status, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [],
+                    "headers": [{"name": n, "value": placeholders(v)} for n, v in rs_headers],
+                    "content": {"size": len(rs_body), "mimeType": "application/json",
+                                "text": placeholders(rs_body)},
+                    "redirectURL": "", "headersSize": -1, "bodySize": len(rs_body)}
+        entries.append({"startedDateTime": "2021-10-12T14:37:15.697655Z", "time": 1.25,
+                        "request": request, "response": response, "cache": {},
+                        "timings": {"send": 0, "wait": 1.25, "receive": 0}})
+    log = {"version": "1.2", "creator": {"name": "patrol", "version": "0.1.0"}, "entries": entries}
+    if annotations is not None:
+        log["_patrol"] = annotations
+    return compact({"log": log})
+
+
 def builtin_seeds():
     """Seeds written from the contract, per target: lists of text."""
     seeds = {
@@ -170,6 +233,9 @@ def builtin_seeds():
             "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.999999Z", "2021-10-12 14:37:15Z",
             "2021-10-12T14:37:15.Z", "2021-10-12T14:37:15+2400",
         ],
+        "redactor_fuzzer": [interaction_text(e) for e in EXCHANGES],
+        "cassette_reader_fuzzer": [har(EXCHANGES), har(EXCHANGES[:1], {"run": "r1", "seed": 42}),
+                                   har([]), compact({"log": {"version": "1.2"}})],
         "utf8_fuzzer": ["ci deploy", "r\u00e9sum\u00e9", "\U0001F600" * 100, "x" * 101, "",
                         "\u20ac\u0000tab\t"],
     }
@@ -236,11 +302,24 @@ def har_body(message):
     return text
 
 
+# Redaction placeholders of a cassette, mapped back to the markers the redactor target plants.
+MARKERS = [
+    (re.compile(r"eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.<<patrol:jwt:[0-9]+>>"), "$JWT"),
+    (re.compile(r"(dckr_pat_)?<<patrol:secret:[0-9]+>>"), "$PAT"),
+    (re.compile(r"<<patrol:password:[^>]*>>"), "$PW"),
+]
+
+
+def as_markers(text):
+    for pattern, marker in MARKERS:
+        text = pattern.sub(marker, text)
+    return text
+
+
 def from_cassettes(out):
     for path in sorted(CASSETTES.glob("*.har")):
         raw = path.read_text()
         out["cassette_reader_fuzzer"].append(raw.encode())
-        out["redactor_fuzzer"].append(raw.encode())
         try:
             entries = json.loads(raw)["log"]["entries"]
         except (ValueError, KeyError, TypeError):
@@ -250,6 +329,14 @@ def from_cassettes(out):
             url = request.get("url", "")
             path_and_query = re.sub(r"^[a-z]+://[^/]*", "", url)
             path_part, _, query = path_and_query.partition("?")
+            exchange = interaction_text((
+                request.get("method", ""), path_part, query,
+                [(h.get("name", ""), h.get("value", "")) for h in request.get("headers", [])],
+                (har_body(request) or "").replace("\n", " "), response.get("status", 0),
+                [(h.get("name", ""), h.get("value", "")) for h in response.get("headers", [])],
+                har_body(response) or ""))
+            out["redactor_fuzzer"].append(as_markers(exchange).encode())
+            out["oracle_fuzzer"].append(("---\n" + exchange).encode())
             out["listing_fuzzer"].append(path_part.encode())
             if query:
                 out["listing_fuzzer"].append(query.encode())
@@ -275,7 +362,7 @@ def from_examples(out):
 def main():
     check = "--check" in sys.argv[1:]
     builtin, utf8_extra = builtin_seeds()
-    targets = sorted(set(builtin) | {"cassette_reader_fuzzer", "redactor_fuzzer"})
+    targets = sorted(set(builtin) | {"oracle_fuzzer"})
     out = {t: list(builtin.get(t, [])) for t in targets}
     out["utf8_fuzzer"] += utf8_extra
     from_examples(out)

@@ -15,7 +15,8 @@ namespace patrol::fuzz {
                                     std::string_view detail) {
   std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", file, line, condition);
   if (!detail.empty()) {
-    std::fprintf(stderr, "%.*s\n", static_cast<int>(detail.size()), detail.data());
+    std::fwrite(detail.data(), 1, detail.size(), stderr);  // the detail may hold NUL bytes
+    std::fputc('\n', stderr);
   }
   std::fflush(stderr);
   std::abort();

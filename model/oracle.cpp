@@ -160,14 +160,18 @@ Judge::Judge(ModelState& state, const HttpRequest& request, const HttpResponse& 
 }
 
 void Judge::violate(const char* rule, std::string message, std::string excerpt) {
-  std::string e = redact(excerpt, s_);
-  for (const std::string& c : credentials_) {
-    if (c.empty()) continue;
-    for (std::size_t p = e.find(c); p != std::string::npos; p = e.find(c, p)) {
-      e.replace(p, c.size(), "<redacted credential>");
+  // The message quotes the request line too, which may carry a secret (a path, a query).
+  auto scrub = [&](std::string_view text) {
+    std::string out = redact(text, s_);
+    for (const std::string& c : credentials_) {
+      if (c.empty()) continue;
+      for (std::size_t p = out.find(c); p != std::string::npos; p = out.find(c, p)) {
+        out.replace(p, c.size(), "<redacted credential>");
+      }
     }
-  }
-  out_.push_back(Violation{rule, std::move(message), truncate(std::move(e))});
+    return out;
+  };
+  out_.push_back(Violation{rule, scrub(message), truncate(scrub(excerpt))});
 }
 
 void Judge::violate(const char* rule, std::string message) {
@@ -289,7 +293,10 @@ void Judge::scan_for_secrets() {
                 "; a secret is returned once, by the E1 that created it (contract 3.1)",
             where + ": " + std::string(context.substr(0, kExcerptMax)));
   };
-  for (const auto& [name, value] : rs_.headers.entries) {
+  for (const auto& header : rs_.headers.entries) {
+    // Named references rather than a structured binding: clang before 16 cannot capture one.
+    const std::string& name = header.first;
+    const std::string& value = header.second;
     if (name.size() >= min_len) {
       s_.scan_secrets(name,
                       [&](std::uint32_t si, std::size_t) { report(si, "a header name", name); });

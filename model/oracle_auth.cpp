@@ -519,7 +519,10 @@ void Judge::registry() {
     } else if (k == "scope") {
       const std::size_t c1 = v.find(':');
       const std::size_t c2 = v.rfind(':');
-      if (c1 == std::string::npos || c2 == c1 || c2 == c1 + 1) {
+      // A value with a space is either one entry with odd actions or, as many token services
+      // (and the reference server) read it, several space-separated entries. The contract does
+      // not settle it, so both readings pass: a 400, or a 200 whose grants section 5 allows.
+      if (c1 == std::string::npos || c2 == c1 || c2 == c1 + 1 || v.find(' ') != std::string::npos) {
         malformed_scope = true;
         continue;
       }

@@ -267,6 +267,13 @@ Result<Json> parse_document(std::string_view text, std::string_view what) {
     }
     return make_error(ErrorKind::kParse,
                       std::string(what) + " is not valid JSON at " + where + ": " + reason);
+  } catch (const Json::out_of_range&) {
+    return make_error(
+        ErrorKind::kParse,
+        std::string(what) + " is not valid JSON: a number is out of the double range");
+  } catch (const Json::exception& e) {
+    return make_error(ErrorKind::kParse,
+                      std::string(what) + " is not valid JSON: error " + std::to_string(e.id));
   }
 }
 
