@@ -16,6 +16,7 @@ struct Subcommand {
 int run_version(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_check(int argc, char** argv);
+int run_mutants(int argc, char** argv);
 int run_record(int argc, char** argv);
 int run_replay_server(int argc, char** argv);
 int run_replay(int argc, char** argv);

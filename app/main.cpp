@@ -13,6 +13,8 @@ namespace {
 constexpr Subcommand kSubcommands[] = {
     {"serve", "run the reference server (optionally with --fault NAME mutants)", run_serve},
     {"check", "property-based conformance run (default: embedded reference server)", run_check},
+    {"mutants", "run the checks against every catalogued fault; print the kill matrix",
+     run_mutants},
     {"record", "recording reverse proxy: capture traffic as a redacted HAR cassette", run_record},
     {"replay-server", "serve a cassette's recorded responses", run_replay_server},
     {"replay", "re-issue a cassette against a live target and diff the responses", run_replay},

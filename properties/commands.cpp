@@ -72,7 +72,8 @@ std::string make_label(const std::string& prefix, bool guarded) {
                                                    {guarded ? 0u : 1u, kEmpty},
                                                    {1, kInvalidUtf8},
                                                    {1, kPadded}}));
-  std::string base = prefix + std::to_string(pick(rc::gen::inRange(0, 1000)));
+  // Few distinct labels, so that tokens share one now and then (labels need not be unique).
+  std::string base = prefix + std::to_string(pick(rc::gen::resize(100, rc::gen::inRange(0, 4))));
   auto pad_to = [&](std::size_t code_points, char32_t cp) {
     std::string out = prefix;
     std::size_t have = *model::utf8_code_points(out);
@@ -104,6 +105,17 @@ std::string make_label(const std::string& prefix, bool guarded) {
       return "  " + base + "  ";
   }
   return base;
+}
+
+// RFC 3339 with a numeric offset: the same instant written in another zone.
+std::string format_with_offset(model::Timestamp t, int offset_minutes) {
+  if (offset_minutes == 0) return model::format_rfc3339(t);
+  std::string local = model::format_rfc3339(plus_seconds(t, offset_minutes * 60LL));
+  local.pop_back();  // the 'Z'
+  char zone[8];
+  int m = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+  std::snprintf(zone, sizeof zone, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', m / 60, m % 60);
+  return local + zone;
 }
 
 // ---- token references ------------------------------------------------------------------------
@@ -210,6 +222,7 @@ struct Create final : Command {
   std::string label;
   std::vector<std::string> scopes;
   std::optional<std::int64_t> expires_in_s;
+  int offset_minutes = 0;  // how expires_at is written: 0 = "Z", else a numeric offset
 
   bool check_preconditions(const Session& s) const override {
     return has_token_route_credentials(s, account);
@@ -220,8 +233,8 @@ struct Create final : Command {
     std::string body =
         "{\"token_label\":" + json_string_raw(label) + ",\"scopes\":" + Json(scopes).dump();
     if (expires_in_s) {
-      body +=
-          ",\"expires_at\":\"" + model::format_rfc3339(plus_seconds(s.now(), *expires_in_s)) + "\"";
+      body += ",\"expires_at\":\"" +
+              format_with_offset(plus_seconds(s.now(), *expires_in_s), offset_minutes) + "\"";
     }
     body += "}";
     auto r = s.exchange(show(), json_request("POST", "/v2/access-tokens", *bearer, body),
@@ -641,7 +654,7 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
       {with_secret.empty() ? 0u : 5u, kUsePat},
       {3, kForeign},
       {options.registry ? 4u : 0u, kRegistry},
-      {options.can_advance_clock ? 2u : 0u, kClock},
+      {options.can_advance_clock ? 3u : 0u, kClock},
   }));
   std::string account = pick_account(s);
   // Without a session, a token-route command for this account becomes a login.
@@ -664,9 +677,11 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
       c->scopes = pick_scopes();
       enum Exp { kNever, kFuture, kSoon, kPast };
       auto e =
-          pick(rc::gen::weightedElement<Exp>({{6, kNever}, {2, kFuture}, {2, kSoon}, {1, kPast}}));
+          pick(rc::gen::weightedElement<Exp>({{6, kNever}, {2, kFuture}, {3, kSoon}, {1, kPast}}));
       if (e == kFuture) c->expires_in_s = pick(rc::gen::inRange<std::int64_t>(3600, 400 * 86400));
-      if (e == kSoon) c->expires_in_s = pick(rc::gen::inRange<std::int64_t>(60, 1200));
+      if (e == kSoon) c->expires_in_s = pick(rc::gen::inRange<std::int64_t>(60, 900));
+      // Offsets other than Z must mean the same instant (contract 2, RFC 3339).
+      if (e != kNever) c->offset_minutes = pick(rc::gen::element(0, 0, 330, -480, 60));
       if (e == kPast) c->expires_in_s = -pick(rc::gen::inRange<std::int64_t>(60, 86400));
       return c;
     }
@@ -697,6 +712,16 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
       auto c = std::make_shared<UsePat>();
       c->token = pick(rc::gen::elementOf(with_secret));
       c->identifier = std::string(st.token(c->token).owner);
+      // Now and then the PAT is presented under another account's name: it must not
+      // authenticate as either (contract 3.8, 4).
+      if (pick(rc::gen::weightedElement<bool>({{6, false}, {1, true}}))) {
+        for (const auto& a : st.fixture().accounts) {
+          if (a.username != c->identifier) {
+            c->identifier = a.username;
+            break;
+          }
+        }
+      }
       c->via_users_login = pick(rc::gen::weightedElement<bool>({{4, false}, {1, true}}));
       return c;
     }
@@ -787,7 +812,7 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
     }
     case kClock: {
       auto c = std::make_shared<AdvanceClock>();
-      c->seconds = pick(rc::gen::element<std::int64_t>(1, 59, 601, 3601, 2 * 86400LL));
+      c->seconds = pick(rc::gen::element<std::int64_t>(61, 601, 1201, 3601, 2 * 86400LL));
       return c;
     }
   }

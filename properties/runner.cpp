@@ -81,7 +81,7 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
   sum.runs_requested = mine;
 
   GeneratorOptions gen = options.generator;
-  gen.can_advance_clock = gen.can_advance_clock && target.can_advance_clock();
+  gen.can_advance_clock = target.can_advance_clock();
   gen.guarded = gen.guarded || target.guarded();
 
   // The latest failing sequence: during shrinking, the last failing execution is the minimal one.
