@@ -1,6 +1,21 @@
 // The reference server's core: every route of CONTRACT.md section 1 as a plain, thread-safe
 // function HttpRequest -> HttpResponse over an in-memory store. No sockets: tests and fuzzers call
 // it in-process, and server/listener.hpp puts it on the network.
+//
+// Where the contract leaves a choice, the server makes one (CONTRACT.md "server" column):
+// reads redact `token` to "" ("***" in the spec profile); `expires_at` is null when unset and is
+// echoed as the same instant in UTC; scopes are normalised to the highest; E4 ignores `scopes` and
+// `expires_at`; a malformed uuid is 404 (A8); out-of-range page/page_size is 400 and a page past
+// the end 404 (A10); next/previous are relative URLs (A11); E5 answers 204. A token is expired
+// from the instant `expires_at` is reached, so E1 refuses an `expires_at` at or before now. An
+// account with a second factor cannot trade its password on /v2/auth/token or the registry: it
+// signs in through /v2/users/login and /v2/users/2fa-login, or uses a PAT (A23). Repeated page
+// parameters take their last value. The registry grants nothing on repositories outside the
+// fixture. Only the `Bearer` keyword is accepted on E1..E5 (A22).
+//
+// Manual clock (ServerOptions::manual_clock only): GET /_patrol/clock answers 200
+// {"now": "<RFC 3339>"}; POST /_patrol/clock {"advance_seconds": N} (N >= 0) moves time forward
+// and answers the same. Without the option the route is 404.
 #pragma once
 
 #include <chrono>
