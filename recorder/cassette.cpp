@@ -1,10 +1,13 @@
 #include "recorder/cassette.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <cstdlib>
+#include <cstring>
+#include <map>
 
+#include "model/json_tape.hpp"
 #include "model/jwt.hpp"
 #include "recorder/har_format.hpp"
 #include "recorder/json_text.hpp"
@@ -149,80 +152,124 @@ std::string format_ms(double ms) {
   return buf;
 }
 
-const char* type_name(const Json& j) {
-  switch (j.type()) {
-    case Json::value_t::object:
+const char* kind_name(model::JsonKind kind) {
+  switch (kind) {
+    case model::JsonKind::kObject:
       return "object";
-    case Json::value_t::array:
+    case model::JsonKind::kArray:
       return "array";
-    case Json::value_t::string:
+    case model::JsonKind::kString:
       return "string";
-    case Json::value_t::boolean:
+    case model::JsonKind::kTrue:
+    case model::JsonKind::kFalse:
       return "boolean";
-    case Json::value_t::null:
+    case model::JsonKind::kNull:
       return "null";
-    case Json::value_t::discarded:
-      return "nothing";
-    default:
+    case model::JsonKind::kNumber:
       return "number";
   }
+  return "?";
 }
 
-// Field access with errors that name the path.
+enum class Want : std::uint8_t { kObject, kArray, kString, kNumber, kInteger };
+
+const char* want_name(Want w) {
+  switch (w) {
+    case Want::kObject:
+      return "object";
+    case Want::kArray:
+      return "array";
+    case Want::kString:
+      return "string";
+    case Want::kNumber:
+      return "number";
+    case Want::kInteger:
+      return "integer";
+  }
+  return "?";
+}
+
+// Member access on one object node of a parsed document, with errors that name the path.
 class Fields {
  public:
-  Fields(const Json& object, std::string path) : object_(object), path_(std::move(path)) {}
+  static constexpr std::uint32_t kNone = model::JsonTape::kNone;
 
-  const std::string& path() const { return path_; }
+  Fields(const model::JsonTape& tape, std::uint32_t node, std::string path)
+      : tape_(tape), node_(node), path_(std::move(path)) {}
+
+  std::uint32_t node() const { return node_; }
   std::string at(std::string_view key) const {
     return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
   }
 
-  Result<const Json*> get(std::string_view key, Json::value_t want, bool required) const {
-    auto it = object_.find(key);
-    if (it == object_.end()) {
-      if (!required) return static_cast<const Json*>(nullptr);
+  // The member's node, kNone when absent and not required.
+  Result<std::uint32_t> get(std::string_view key, Want want, bool required) const {
+    std::uint32_t v = tape_.find(node_, key);
+    if (v == kNone) {
+      if (!required) return kNone;
       return make_error(ErrorKind::kMissing, at(key) + ": missing");
     }
-    bool ok = it->type() == want || (want == Json::value_t::number_float && it->is_number()) ||
-              (want == Json::value_t::number_integer && it->is_number_integer());
-    if (!ok) {
-      const char* wanted =
-          want == Json::value_t::number_float || want == Json::value_t::number_integer
-              ? (want == Json::value_t::number_integer ? "integer" : "number")
-              : type_name(Json(want));
-      return make_error(ErrorKind::kType,
-                        at(key) + ": expected " + wanted + ", got " + type_name(*it));
+    const auto& n = tape_.node(v);
+    bool ok = false;
+    switch (want) {
+      case Want::kObject:
+        ok = n.kind == model::JsonKind::kObject;
+        break;
+      case Want::kArray:
+        ok = n.kind == model::JsonKind::kArray;
+        break;
+      case Want::kString:
+        ok = n.kind == model::JsonKind::kString;
+        break;
+      case Want::kNumber:
+        ok = n.kind == model::JsonKind::kNumber;
+        break;
+      case Want::kInteger:
+        ok = n.kind == model::JsonKind::kNumber && n.integral;
+        break;
     }
-    return &*it;
+    if (!ok) {
+      return make_error(ErrorKind::kType,
+                        at(key) + ": expected " + want_name(want) + ", got " + kind_name(n.kind));
+    }
+    return v;
   }
 
   Result<std::string> string(std::string_view key) const {
-    auto v = get(key, Json::value_t::string, true);
+    auto v = get(key, Want::kString, true);
     if (!v.ok()) return v.error();
-    return (*v)->get<std::string>();
+    return text(*v);
   }
 
   model::Status number(std::string_view key) const {
-    auto v = get(key, Json::value_t::number_float, true);
+    auto v = get(key, Want::kNumber, true);
     if (!v.ok()) return v.error();
     return model::Ok{};
   }
 
+  std::string text(std::uint32_t string_node) const {
+    std::string scratch;
+    return std::string(tape_.str(string_node, scratch));
+  }
+
  private:
-  const Json& object_;
+  const model::JsonTape& tape_;
+  std::uint32_t node_;
   std::string path_;
 };
 
-Result<model::Headers> decode_pairs(const Json& array, const std::string& path) {
+Result<model::Headers> decode_pairs(const model::JsonTape& tape, std::uint32_t array,
+                                    const std::string& path) {
   model::Headers out;
-  out.entries.reserve(array.size());
-  for (std::size_t i = 0; i < array.size(); ++i) {
+  out.entries.reserve(tape.node(array).len);
+  std::size_t i = 0;
+  for (std::uint32_t c = tape.first_child(array); c < tape.node(array).end;
+       c = tape.next_sibling(c), ++i) {
     std::string at = path + "[" + std::to_string(i) + "]";
-    if (!array[i].is_object()) {
-      return make_error(ErrorKind::kType, at + ": expected object, got " + type_name(array[i]));
+    if (!tape.is_object(c)) {
+      return make_error(ErrorKind::kType, at + ": expected object, got " + kind_name(tape.kind(c)));
     }
-    Fields f(array[i], at);
+    Fields f(tape, c, at);
     auto name = f.string("name");
     if (!name.ok()) return name.error();
     auto value = f.string("value");
@@ -234,16 +281,18 @@ Result<model::Headers> decode_pairs(const Json& array, const std::string& path) 
 
 // Reads "text" (+ encoding) from a postData/content object into bytes.
 Result<std::string> decode_body(const Fields& f, std::string_view encoding_key) {
-  auto text = f.get("text", Json::value_t::string, false);
+  auto text = f.get("text", Want::kString, false);
   if (!text.ok()) return text.error();
-  if (*text == nullptr) return std::string();
-  auto enc = f.get(encoding_key, Json::value_t::string, false);
+  if (*text == Fields::kNone) return std::string();
+  auto enc = f.get(encoding_key, Want::kString, false);
   if (!enc.ok()) return enc.error();
-  std::string body = (*text)->get<std::string>();
-  if (*enc == nullptr || (*enc)->get<std::string>().empty()) return body;
-  if ((*enc)->get<std::string>() != "base64") {
+  std::string body = f.text(*text);
+  if (*enc == Fields::kNone) return body;
+  std::string encoding = f.text(*enc);
+  if (encoding.empty()) return body;
+  if (encoding != "base64") {
     return make_error(ErrorKind::kInvalid, f.at(encoding_key) + ": unsupported encoding '" +
-                                               (*enc)->get<std::string>() + "' (only base64)");
+                                               encoding + "' (only base64)");
   }
   auto bytes = model::base64_decode(body);
   if (!bytes.ok()) {
@@ -252,29 +301,197 @@ Result<std::string> decode_body(const Fields& f, std::string_view encoding_key) 
   return std::move(bytes).value();
 }
 
-Result<Json> parse_document(std::string_view text, std::string_view what) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    std::string where = "byte " + std::to_string(e.byte);
-    // nlohmann's message quotes the text it last read ("; last read: '...'"), which may be a
-    // secret: keep only what comes before.
-    std::string reason = e.what();
-    reason = reason.substr(0, reason.find("; last read:"));
-    if (e.byte >= text.size()) {
-      return make_error(ErrorKind::kParse,
-                        std::string(what) + " ends early at " + where + " (truncated?): " + reason);
-    }
+// A parse failure at an absolute byte offset, worded the same for every part of the document.
+model::Error syntax_error(std::string_view text, std::size_t offset, const std::string& reason) {
+  std::string where = "byte " + std::to_string(offset);
+  if (offset >= text.size()) {
     return make_error(ErrorKind::kParse,
-                      std::string(what) + " is not valid JSON at " + where + ": " + reason);
-  } catch (const Json::out_of_range&) {
-    return make_error(
-        ErrorKind::kParse,
-        std::string(what) + " is not valid JSON: a number is out of the double range");
-  } catch (const Json::exception& e) {
-    return make_error(ErrorKind::kParse,
-                      std::string(what) + " is not valid JSON: error " + std::to_string(e.id));
+                      "cassette ends early at " + where + " (truncated?): " + reason);
   }
+  return make_error(ErrorKind::kParse, "cassette is not valid JSON at " + where + ": " + reason);
+}
+
+// Parses the value text[begin, end) onto the tape, reporting errors at absolute offsets.
+model::Status parse_part(model::JsonTape& tape, std::string_view text, std::size_t begin,
+                         std::size_t end) {
+  if (tape.parse(text.substr(begin, end - begin))) return model::Ok{};
+  const std::string& err = tape.error();  // "offset N: reason"
+  std::size_t offset = 0;
+  std::string reason = err;
+  if (err.rfind("offset ", 0) == 0) {
+    offset = static_cast<std::size_t>(std::strtoull(err.c_str() + 7, nullptr, 10));
+    if (auto colon = err.find(": "); colon != std::string::npos) reason = err.substr(colon + 2);
+  }
+  // A value cut short by the end of its part is cut short by the end of the document only when
+  // the part runs to the end.
+  return syntax_error(text, offset >= end - begin && end < text.size() ? end - 1 : begin + offset,
+                      reason);
+}
+
+// The skeleton of a large document (root object, log object, entries array) is walked without
+// building nodes for it, and each member or entry is parsed on its own: a 10k-entry cassette
+// never needs a tape of millions of nodes at once.
+class Skeleton {
+  // Bytes that matter while skipping a container: quotes and brackets.
+  static constexpr auto kStructural = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : {'"', '[', ']', '{', '}'}) t[c] = true;
+    return t;
+  }();
+
+ public:
+  explicit Skeleton(std::string_view text) : s_(text) {}
+
+  std::size_t skip_ws(std::size_t i) const {
+    while (i < s_.size() && (s_[i] == ' ' || s_[i] == '\t' || s_[i] == '\n' || s_[i] == '\r')) {
+      ++i;
+    }
+    return i;
+  }
+
+  // One past the end of the value starting at `i` (not validated: parse_part does that).
+  Result<std::size_t> skip_value(std::size_t i) const {
+    if (i >= s_.size()) return syntax_error(s_, i, "expected a value");
+    char c = s_[i];
+    if (c == '"') return skip_string(i);
+    if (c == '{' || c == '[') {
+      std::size_t depth = 0;
+      const char* p = s_.data();
+      const std::size_t n = s_.size();
+      while (i < n) {
+        char d = p[i];
+        if (!kStructural[static_cast<unsigned char>(d)]) {
+          ++i;
+          continue;
+        }
+        if (d == '"') {
+          auto e = skip_string(i);
+          if (!e.ok()) return e.error();
+          i = *e;
+          continue;
+        }
+        ++i;
+        if (d == '[' || d == '{') {
+          ++depth;
+        } else if (--depth == 0) {
+          return i;
+        }
+      }
+      return syntax_error(s_, s_.size(), "unterminated container");
+    }
+    std::size_t e = s_.find_first_of(",]} \t\r\n", i);
+    return e == std::string_view::npos ? s_.size() : e;
+  }
+
+  Result<std::size_t> skip_string(std::size_t i) const {
+    const char* p = s_.data();
+    const std::size_t n = s_.size();
+    for (std::size_t k = i + 1; k < n;) {
+      const void* hit = std::memchr(p + k, '"', n - k);
+      if (hit == nullptr) break;
+      std::size_t q = static_cast<std::size_t>(static_cast<const char*>(hit) - p);
+      // The quote closes the string unless an odd number of backslashes precedes it.
+      std::size_t slashes = 0;
+      while (q - slashes > i + 1 && p[q - slashes - 1] == '\\') ++slashes;
+      if (slashes % 2 == 0) return q + 1;
+      k = q + 1;
+    }
+    return syntax_error(s_, s_.size(), "unterminated string");
+  }
+
+  struct Member {
+    std::string key;
+    std::size_t begin = 0;  // value
+    std::size_t end = 0;
+  };
+
+  // The members of the object opening at `i`; `end` receives one past its closing brace.
+  Result<std::vector<Member>> members(std::size_t i, std::size_t& end) const {
+    std::vector<Member> out;
+    i = skip_ws(i + 1);
+    if (i < s_.size() && s_[i] == '}') {
+      end = i + 1;
+      return out;
+    }
+    while (true) {
+      if (i >= s_.size() || s_[i] != '"') return syntax_error(s_, i, "expected a string key");
+      auto key_end = skip_string(i);
+      if (!key_end.ok()) return key_end.error();
+      auto key = detail::decode_json_string(s_.substr(i, *key_end - i));
+      if (!key) return syntax_error(s_, i, "malformed key");
+      i = skip_ws(*key_end);
+      if (i >= s_.size() || s_[i] != ':') return syntax_error(s_, i, "expected ':'");
+      i = skip_ws(i + 1);
+      auto value_end = skip_value(i);
+      if (!value_end.ok()) return value_end.error();
+      out.push_back({std::move(*key), i, *value_end});
+      i = skip_ws(*value_end);
+      if (i < s_.size() && s_[i] == ',') {
+        i = skip_ws(i + 1);
+        continue;
+      }
+      if (i < s_.size() && s_[i] == '}') {
+        end = i + 1;
+        return out;
+      }
+      return syntax_error(s_, i, "expected ',' or '}'");
+    }
+  }
+
+  // The elements of the array opening at `i` as [begin, end) ranges.
+  Result<std::vector<std::pair<std::size_t, std::size_t>>> elements(std::size_t i) const {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    i = skip_ws(i + 1);
+    if (i < s_.size() && s_[i] == ']') return out;
+    while (true) {
+      auto e = skip_value(i);
+      if (!e.ok()) return e.error();
+      out.emplace_back(i, *e);
+      i = skip_ws(*e);
+      if (i < s_.size() && s_[i] == ',') {
+        i = skip_ws(i + 1);
+        continue;
+      }
+      if (i < s_.size() && s_[i] == ']') return out;
+      return syntax_error(s_, i, "expected ',' or ']'");
+    }
+  }
+
+  // The JSON kind a value starting at `i` has, for type errors.
+  const char* kind_at(std::size_t i) const {
+    switch (i < s_.size() ? s_[i] : '\0') {
+      case '{':
+        return "object";
+      case '[':
+        return "array";
+      case '"':
+        return "string";
+      case 't':
+      case 'f':
+        return "boolean";
+      case 'n':
+        return "null";
+      default:
+        return "number";
+    }
+  }
+
+ private:
+  std::string_view s_;
+};
+
+// A `_patrol` member as a JSON value (patrol's annotations are small).
+Result<Json> annotations_of(const model::JsonTape& tape, std::uint32_t node,
+                            const std::string& at) {
+  std::string_view text =
+      tape.kind(node) == model::JsonKind::kObject || tape.kind(node) == model::JsonKind::kArray
+          ? tape.container_text(node)
+          : tape.scalar_text(node);
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    return make_error(ErrorKind::kInvalid, at + ": a number is out of the double range");
+  }
+  return j;
 }
 
 }  // namespace
@@ -482,49 +699,59 @@ std::string encode_journal_header(const CassetteInfo& info) {
 }
 
 Result<CassetteInfo> decode_journal_header(std::string_view line) {
-  Json doc = Json::parse(line, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("patrol_journal")) {
+  model::JsonTape tape;
+  if (!tape.parse(line) || !tape.is_object(0) ||
+      tape.find(0, "patrol_journal") == model::JsonTape::kNone) {
     return make_error(ErrorKind::kParse, "journal line 1: not a patrol journal header");
   }
-  if (doc["patrol_journal"] != 1) {
-    return make_error(ErrorKind::kInvalid, "journal line 1: unsupported journal version " +
-                                               doc["patrol_journal"].dump());
+  auto version = tape.integer(tape.find(0, "patrol_journal"));
+  if (version != std::optional<std::int64_t>(1)) {
+    return make_error(ErrorKind::kInvalid,
+                      "journal line 1: unsupported journal version " +
+                          std::string(tape.scalar_text(tape.find(0, "patrol_journal"))));
   }
   CassetteInfo info;
-  Fields f(doc, "journal line 1");
-  auto creator = f.get("creator", Json::value_t::object, true);
+  Fields f(tape, 0, "journal line 1");
+  auto creator = f.get("creator", Want::kObject, true);
   if (!creator.ok()) return creator.error();
-  Fields c(**creator, f.at("creator"));
+  Fields c(tape, *creator, f.at("creator"));
   auto name = c.string("name");
   if (!name.ok()) return name.error();
-  auto version = c.string("version");
-  if (!version.ok()) return version.error();
+  auto ver = c.string("version");
+  if (!ver.ok()) return ver.error();
   info.creator_name = std::move(*name);
-  info.creator_version = std::move(*version);
-  if (auto it = doc.find("_patrol"); it != doc.end()) info.annotations = *it;
+  info.creator_version = std::move(*ver);
+  if (auto a = tape.find(0, "_patrol"); a != model::JsonTape::kNone) {
+    auto j = annotations_of(tape, a, f.at("_patrol"));
+    if (!j.ok()) return j.error();
+    info.annotations = std::move(*j);
+  }
   return info;
 }
 
-Result<Interaction> decode_entry(const Json& entry, const std::string& path) {
-  if (!entry.is_object()) {
-    return make_error(ErrorKind::kType, path + ": expected object, got " + type_name(entry));
+Result<Interaction> decode_entry(const model::JsonTape& tape, std::uint32_t entry,
+                                 const std::string& path) {
+  if (!tape.is_object(entry)) {
+    return make_error(ErrorKind::kType,
+                      path + ": expected object, got " + kind_name(tape.kind(entry)));
   }
   Interaction out;
-  Fields e(entry, path);
+  Fields e(tape, entry, path);
   auto started = e.string("startedDateTime");
   if (!started.ok()) return started.error();
   auto ts = model::parse_rfc3339(*started);
-  if (!ts.ok())
+  if (!ts.ok()) {
     return make_error(ts.error().kind, e.at("startedDateTime") + ": " + ts.error().message);
+  }
   out.started = *ts;
-  auto time = e.get("time", Json::value_t::number_float, true);
+  auto time = e.get("time", Want::kNumber, true);
   if (!time.ok()) return time.error();
-  out.duration_ms = (*time)->get<double>();
+  out.duration_ms = tape.number(*time);
 
   // request
-  auto rq = e.get("request", Json::value_t::object, true);
+  auto rq = e.get("request", Want::kObject, true);
   if (!rq.ok()) return rq.error();
-  Fields r(**rq, e.at("request"));
+  Fields r(tape, *rq, e.at("request"));
   auto method = r.string("method");
   if (!method.ok()) return method.error();
   if (method->empty()) return make_error(ErrorKind::kInvalid, r.at("method") + ": empty");
@@ -532,60 +759,62 @@ Result<Interaction> decode_entry(const Json& entry, const std::string& path) {
   auto url = r.string("url");
   if (!url.ok()) return url.error();
   auto parts = split_url(*url);
-  if (!parts.ok())
+  if (!parts.ok()) {
     return make_error(parts.error().kind, r.at("url") + ": " + parts.error().message);
+  }
   out.origin = std::move(parts->origin);
   out.request.path = std::move(parts->path);
   out.request.query = std::move(parts->query);
   if (auto v = r.string("httpVersion"); !v.ok()) return v.error();
   for (const char* key : {"cookies", "queryString"}) {
-    if (auto v = r.get(key, Json::value_t::array, true); !v.ok()) return v.error();
+    if (auto v = r.get(key, Want::kArray, true); !v.ok()) return v.error();
   }
-  auto headers = r.get("headers", Json::value_t::array, true);
+  auto headers = r.get("headers", Want::kArray, true);
   if (!headers.ok()) return headers.error();
-  auto rq_headers = decode_pairs(**headers, r.at("headers"));
+  auto rq_headers = decode_pairs(tape, *headers, r.at("headers"));
   if (!rq_headers.ok()) return rq_headers.error();
   out.request.headers = std::move(*rq_headers);
   for (const char* key : {"headersSize", "bodySize"}) {
     if (auto v = r.number(key); !v.ok()) return v.error();
   }
-  auto post = r.get("postData", Json::value_t::object, false);
+  auto post = r.get("postData", Want::kObject, false);
   if (!post.ok()) return post.error();
-  if (*post != nullptr) {
-    Fields p(**post, r.at("postData"));
+  if (*post != Fields::kNone) {
+    Fields p(tape, *post, r.at("postData"));
     if (auto v = p.string("mimeType"); !v.ok()) return v.error();
     auto body = decode_body(p, "_encoding");
     if (!body.ok()) return body.error();
     out.request.body = std::move(*body);
   }
-  auto peer = r.get("_peer", Json::value_t::string, false);
+  auto peer = r.get("_peer", Want::kString, false);
   if (!peer.ok()) return peer.error();
-  if (*peer != nullptr) out.request.peer = (*peer)->get<std::string>();
+  if (*peer != Fields::kNone) out.request.peer = r.text(*peer);
 
   // response
-  auto rs = e.get("response", Json::value_t::object, true);
+  auto rs = e.get("response", Want::kObject, true);
   if (!rs.ok()) return rs.error();
-  Fields s(**rs, e.at("response"));
-  auto status = s.get("status", Json::value_t::number_integer, true);
+  Fields s(tape, *rs, e.at("response"));
+  auto status = s.get("status", Want::kInteger, true);
   if (!status.ok()) return status.error();
-  auto code = (*status)->get<std::int64_t>();
-  if (code < 0 || code > 999) {
-    return make_error(ErrorKind::kInvalid,
-                      s.at("status") + ": " + std::to_string(code) + " is not an HTTP status");
+  auto code = tape.integer(*status);
+  if (!code || *code < 0 || *code > 999) {
+    return make_error(
+        ErrorKind::kInvalid,
+        s.at("status") + ": " + std::string(tape.scalar_text(*status)) + " is not an HTTP status");
   }
-  out.response.status = static_cast<int>(code);
+  out.response.status = static_cast<int>(*code);
   for (const char* key : {"statusText", "httpVersion", "redirectURL"}) {
     if (auto v = s.string(key); !v.ok()) return v.error();
   }
-  if (auto v = s.get("cookies", Json::value_t::array, true); !v.ok()) return v.error();
-  auto rs_headers_json = s.get("headers", Json::value_t::array, true);
-  if (!rs_headers_json.ok()) return rs_headers_json.error();
-  auto rs_headers = decode_pairs(**rs_headers_json, s.at("headers"));
+  if (auto v = s.get("cookies", Want::kArray, true); !v.ok()) return v.error();
+  auto rs_headers_node = s.get("headers", Want::kArray, true);
+  if (!rs_headers_node.ok()) return rs_headers_node.error();
+  auto rs_headers = decode_pairs(tape, *rs_headers_node, s.at("headers"));
   if (!rs_headers.ok()) return rs_headers.error();
   out.response.headers = std::move(*rs_headers);
-  auto content = s.get("content", Json::value_t::object, true);
+  auto content = s.get("content", Want::kObject, true);
   if (!content.ok()) return content.error();
-  Fields c(**content, s.at("content"));
+  Fields c(tape, *content, s.at("content"));
   if (auto v = c.number("size"); !v.ok()) return v.error();
   if (auto v = c.string("mimeType"); !v.ok()) return v.error();
   auto body = decode_body(c, "encoding");
@@ -595,47 +824,108 @@ Result<Interaction> decode_entry(const Json& entry, const std::string& path) {
     if (auto v = s.number(key); !v.ok()) return v.error();
   }
 
-  if (auto v = e.get("cache", Json::value_t::object, true); !v.ok()) return v.error();
-  auto timings = e.get("timings", Json::value_t::object, true);
+  if (auto v = e.get("cache", Want::kObject, true); !v.ok()) return v.error();
+  auto timings = e.get("timings", Want::kObject, true);
   if (!timings.ok()) return timings.error();
-  Fields t(**timings, e.at("timings"));
+  Fields t(tape, *timings, e.at("timings"));
   for (const char* key : {"send", "wait", "receive"}) {
     if (auto v = t.number(key); !v.ok()) return v.error();
   }
-  if (auto it = entry.find("_patrol"); it != entry.end()) out.annotations = *it;
+  if (auto a = tape.find(entry, "_patrol"); a != Fields::kNone) {
+    auto j = annotations_of(tape, a, e.at("_patrol"));
+    if (!j.ok()) return j.error();
+    out.annotations = std::move(*j);
+  }
   return out;
 }
 
 }  // namespace detail
 
 Result<Cassette> decode_har(std::string_view text) {
-  auto doc = parse_document(text, "cassette");
-  if (!doc.ok()) return doc.error();
-  if (!doc->is_object()) {
-    return make_error(ErrorKind::kType, "$: expected object, got " + std::string(type_name(*doc)));
+  Skeleton sk(text);
+  model::JsonTape tape;
+  std::size_t root = sk.skip_ws(0);
+  if (root >= text.size()) return syntax_error(text, root, "expected a value");
+  if (text[root] != '{') {
+    // Validate first, so that garbage is a syntax error rather than a type error.
+    auto end = sk.skip_value(root);
+    if (!end.ok()) return end.error();
+    if (auto st = parse_part(tape, text, root, *end); !st.ok()) return st.error();
+    return make_error(ErrorKind::kType, std::string("$: expected object, got ") + sk.kind_at(root));
   }
-  Fields root(*doc, "");
-  auto log = root.get("log", Json::value_t::object, true);
-  if (!log.ok()) return log.error();
-  Fields l(**log, "log");
+  std::size_t root_end = 0;
+  auto root_members = sk.members(root, root_end);
+  if (!root_members.ok()) return root_members.error();
+  if (std::size_t rest = sk.skip_ws(root_end); rest != text.size()) {
+    return syntax_error(text, rest, "trailing characters after the document");
+  }
+  const Skeleton::Member* log = nullptr;
+  for (const auto& m : *root_members) {
+    if (m.key == "log") {
+      log = &m;
+    } else if (auto st = parse_part(tape, text, m.begin, m.end); !st.ok()) {
+      return st.error();
+    }
+  }
+  if (log == nullptr) return make_error(ErrorKind::kMissing, "log: missing");
+  if (text[log->begin] != '{') {
+    if (auto st = parse_part(tape, text, log->begin, log->end); !st.ok()) return st.error();
+    return make_error(ErrorKind::kType,
+                      std::string("log: expected object, got ") + sk.kind_at(log->begin));
+  }
+  std::size_t log_end = 0;
+  auto log_members = sk.members(log->begin, log_end);
+  if (!log_members.ok()) return log_members.error();
+  // Duplicated members: the last one counts, as with any JSON reader.
+  std::map<std::string, const Skeleton::Member*> by_key;
+  for (const auto& m : *log_members) by_key[m.key] = &m;
+
   Cassette out;
-  if (auto v = l.string("version"); !v.ok()) return v.error();
-  auto creator = l.get("creator", Json::value_t::object, true);
-  if (!creator.ok()) return creator.error();
-  Fields c(**creator, "log.creator");
-  auto name = c.string("name");
-  if (!name.ok()) return name.error();
-  auto version = c.string("version");
-  if (!version.ok()) return version.error();
-  out.info.creator_name = std::move(*name);
-  out.info.creator_version = std::move(*version);
-  if (auto it = (*log)->find("_patrol"); it != (*log)->end()) out.info.annotations = *it;
-  auto entries = l.get("entries", Json::value_t::array, true);
-  if (!entries.ok()) return entries.error();
-  out.entries.reserve((*entries)->size());
+  // Every member but the entries is small: parse them as one object.
+  {
+    std::string small = "{";
+    for (const auto& [key, m] : by_key) {
+      if (key == "entries") continue;
+      if (auto st = parse_part(tape, text, m->begin, m->end); !st.ok()) return st.error();
+      if (small.size() > 1) small += ',';
+      detail::append_json_string(small, key);
+      small += ':';
+      small.append(text.substr(m->begin, m->end - m->begin));
+    }
+    small += '}';
+    if (!tape.parse(small)) return make_error(ErrorKind::kInternal, "log: " + tape.error());
+    Fields l(tape, 0, "log");
+    if (auto v = l.string("version"); !v.ok()) return v.error();
+    auto creator = l.get("creator", Want::kObject, true);
+    if (!creator.ok()) return creator.error();
+    Fields c(tape, *creator, "log.creator");
+    auto name = c.string("name");
+    if (!name.ok()) return name.error();
+    auto version = c.string("version");
+    if (!version.ok()) return version.error();
+    out.info.creator_name = std::move(*name);
+    out.info.creator_version = std::move(*version);
+    if (auto a = tape.find(0, "_patrol"); a != Fields::kNone) {
+      auto j = annotations_of(tape, a, "log._patrol");
+      if (!j.ok()) return j.error();
+      out.info.annotations = std::move(*j);
+    }
+  }
+  auto entries = by_key.find("entries");
+  if (entries == by_key.end()) return make_error(ErrorKind::kMissing, "log.entries: missing");
+  const auto& em = *entries->second;
+  if (text[em.begin] != '[') {
+    if (auto st = parse_part(tape, text, em.begin, em.end); !st.ok()) return st.error();
+    return make_error(ErrorKind::kType,
+                      std::string("log.entries: expected array, got ") + sk.kind_at(em.begin));
+  }
+  auto elements = sk.elements(em.begin);
+  if (!elements.ok()) return elements.error();
+  out.entries.reserve(elements->size());
   std::size_t i = 0;
-  for (const auto& entry : **entries) {
-    auto decoded = detail::decode_entry(entry, "log.entries[" + std::to_string(i++) + "]");
+  for (const auto& [begin, end] : *elements) {
+    if (auto st = parse_part(tape, text, begin, end); !st.ok()) return st.error();
+    auto decoded = detail::decode_entry(tape, 0, "log.entries[" + std::to_string(i++) + "]");
     if (!decoded.ok()) return decoded.error();
     out.entries.push_back(std::move(*decoded));
   }
@@ -647,11 +937,9 @@ Result<Cassette> read_cassette(const std::string& path) {
   if (!recovered.ok()) {
     return make_error(recovered.error().kind, path + ": " + recovered.error().message);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorKind::kIo, path + ": cannot be read");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  auto cassette = decode_har(buf.str());
+  auto text = detail::read_whole_file(path);
+  if (!text.ok()) return text.error();
+  auto cassette = decode_har(*text);
   if (!cassette.ok()) {
     return make_error(cassette.error().kind, path + ": " + cassette.error().message);
   }

@@ -3,9 +3,11 @@
 // recorder/: encoding accepts only Redacted entries.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "model/json_tape.hpp"
 #include "model/result.hpp"
 #include "model/types.hpp"
 #include "recorder/cassette.hpp"
@@ -27,7 +29,12 @@ inline constexpr std::string_view kLogTail = "]}}\n";
 std::string encode_journal_header(const CassetteInfo& info);
 model::Result<CassetteInfo> decode_journal_header(std::string_view line);
 
-// Decodes one HAR entry; errors are prefixed with `path` ("log.entries[3]").
-model::Result<Interaction> decode_entry(const model::Json& entry, const std::string& path);
+// Decodes one HAR entry (node `entry` of a parsed document); errors are prefixed with `path`
+// ("log.entries[3]").
+model::Result<Interaction> decode_entry(const model::JsonTape& tape, std::uint32_t entry,
+                                        const std::string& path);
+
+// Reads a whole file; errors name the path.
+model::Result<std::string> read_whole_file(const std::string& path);
 
 }  // namespace patrol::recorder::detail

@@ -413,17 +413,7 @@ Redactor::~Redactor() = default;
 Redacted Redactor::redact(const Interaction& interaction) {
   std::lock_guard<std::mutex> lock(state_->mu);
   auto& s = *state_;
-  // First learn every secret the interaction carries in a known position, so that a secret
-  // learned from a later field (an Authorization header after another header, a response body)
-  // is replaced in the earlier fields too.
-  {
-    Interaction learn = interaction;
-    s.headers(learn.request.headers, true);
-    s.query(learn.request.query);
-    s.json_body(learn.request.body, kRequestBodyKeys);
-    s.headers(learn.response.headers, false);
-    s.json_body(learn.response.body, kResponseBodyKeys);
-  }
+  const std::size_t known_before = s.distinct;
   Interaction out = interaction;
   s.headers(out.request.headers, true);
   out.request.method = s.scrub(std::move(out.request.method));
@@ -435,6 +425,25 @@ Redacted Redactor::redact(const Interaction& interaction) {
   s.headers(out.response.headers, false);
   out.response.body = s.json_body(out.response.body, kResponseBodyKeys);
   if (!out.annotations.is_null()) out.annotations = s.json_value(out.annotations);
+  if (s.distinct != known_before) {
+    // A secret first seen in a later field (a response body, a later header) may also sit in an
+    // earlier one: replace the secrets now known once more everywhere.
+    auto again = [&](std::string& text) { s.index.replace_all(text); };
+    for (auto* headers : {&out.request.headers, &out.response.headers}) {
+      for (auto& [name, value] : headers->entries) {
+        again(name);
+        again(value);
+      }
+    }
+    for (auto* text : {&out.request.method, &out.request.peer, &out.origin, &out.request.path,
+                       &out.request.body, &out.response.body}) {
+      again(*text);
+    }
+    if (s.index.replace_all(out.request.query)) {
+      out.request.query = encode_placeholders_for_query(std::move(out.request.query));
+    }
+    if (!out.annotations.is_null()) out.annotations = s.json_value(out.annotations);
+  }
   return Redacted(std::move(out));
 }
 

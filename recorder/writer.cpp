@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -18,6 +19,8 @@ using model::Result;
 using model::Status;
 
 namespace {
+
+constexpr std::chrono::milliseconds kFlushInterval{10};
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -77,7 +80,11 @@ Status write_atomically(const std::string& path, const std::vector<std::string_v
   return sync_directory_of(path);
 }
 
-Result<std::string> read_file(const std::string& path) {
+}  // namespace
+
+namespace detail {
+
+Result<std::string> read_whole_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error(ErrorKind::kIo, path + ": cannot open: " + errno_text());
   std::string out;
@@ -99,11 +106,15 @@ Result<std::string> read_file(const std::string& path) {
   return out;
 }
 
+}  // namespace detail
+
+namespace {
+
 // Builds the cassette from a journal. With `validate`, each entry line must be a JSON object; an
 // invalid or unterminated last line is dropped as torn.
 Result<RecoveryReport> assemble(const std::string& journal, const std::string& cassette,
                                 bool validate) {
-  auto text = read_file(journal);
+  auto text = detail::read_whole_file(journal);
   if (!text.ok()) return text.error();
   RecoveryReport report;
   report.had_journal = true;
@@ -247,6 +258,12 @@ void CassetteWriter::flush_loop() {
     if (rc != 0 && sync_error_.empty()) sync_error_ = journal_ + ": fsync failed: " + err;
     synced_ = target;
     synced_cv_.notify_all();
+    // Behind the writers, fsync at most every kFlushInterval: while a page of the journal is
+    // being written back, an append to that page waits for the disk (stable pages), so syncing
+    // after every line would put the disk back in front of every request.
+    if (durability_ == Durability::kFlushBehind) {
+      work_cv_.wait_for(lock, kFlushInterval, [&] { return stop_; });
+    }
   }
 }
 

@@ -141,12 +141,26 @@ TEST(Redactor, UnseenSecretShapesAreCaughtAnywhere) {
   EXPECT_EQ(all.find("abcdef0123456789abcdef"), std::string::npos);
   EXPECT_TRUE(find_secret_shapes(red.get().response.body).empty()) << red.get().response.body;
   EXPECT_NE(
-      red.get().response.body.find("Basic " + model::base64_encode("bob:<<patrol:secret:2>>")),
+      red.get().response.body.find("Basic " + model::base64_encode("bob:<<patrol:secret:3>>")),
       std::string::npos)
       << red.get().response.body;
   // The query keeps a URL-safe placeholder.
   EXPECT_NE(red.get().request.query.find("%3C%3Cpatrol:jwt:"), std::string::npos)
       << red.get().request.query;
+}
+
+TEST(Redactor, SecretLearnedLaterIsReplacedInEarlierFieldsToo) {
+  // The opaque secret is only known as such from the response body, after the path and a header
+  // that carry it were already processed.
+  const std::string secret = "opaque-0123456789-secret";
+  model::Headers h;
+  h.add("X-Trace", "for " + secret);
+  Redactor r;
+  auto red = r.redact(make_interaction("GET", "/v2/x/" + secret, "q=" + secret, h, "", 200,
+                                       json_headers(), R"({"token":")" + secret + R"("})"));
+  EXPECT_EQ(everything(red.get()).find(secret), std::string::npos) << everything(red.get());
+  EXPECT_EQ(red.get().request.path, "/v2/x/<<patrol:secret:1>>");
+  EXPECT_EQ(red.get().request.query, "q=%3C%3Cpatrol:secret:1%3E%3E");
 }
 
 TEST(Redactor, SecretQueryParametersAndOtherSchemes) {

@@ -1,0 +1,313 @@
+// Recorder figures on this machine: recording-proxy throughput against direct access under
+// concurrent keep-alive clients (measured in one run), latency the proxy adds to sequential
+// requests, replay-server throughput against the reference server's, and the time to load a
+// 10k-entry cassette. Prints figures only.
+//
+//   recorder_bench [--clients C] [--requests N] [--sequential N] [--entries N]
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/fixture.hpp"
+#include "recorder/matcher.hpp"
+#include "recorder/proxy.hpp"
+#include "recorder/replay_server.hpp"
+#include "recorder/writer.hpp"
+#include "server/core.hpp"
+#include "server/listener.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace patrol;
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "recorder_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// CPU time of this process so far (user + system), which a loaded machine does not inflate.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+  return v[i];
+}
+
+struct Run {
+  std::size_t requests = 0;
+  std::size_t failures = 0;
+  double seconds = 0;
+  std::vector<double> latencies_us;
+  double rate() const { return static_cast<double>(requests) / seconds; }
+};
+
+// `clients` keep-alive clients each log in, create a token, then send `per_client` requests
+// (70% E3, 20% E2, 10% E4), timed from the first to the last.
+Run workload(int port, int clients, int per_client) {
+  Run out;
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<Run> per(static_cast<std::size_t>(clients));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      Run& r = per[static_cast<std::size_t>(t)];
+      r.latencies_us.reserve(static_cast<std::size_t>(per_client));
+      httplib::Client c("127.0.0.1", port);
+      c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
+      c.set_connection_timeout(5, 0);
+      c.set_read_timeout(10, 0);
+      c.set_write_timeout(10, 0);
+      auto login = c.Post("/v2/auth/token", R"({"identifier":"alice","secret":"alice-password-1"})",
+                          "application/json");
+      std::string item = "/v2/access-tokens/none";
+      httplib::Headers auth;
+      if (login && login->status == 200) {
+        auth = {
+            {"Authorization",
+             "Bearer " + nlohmann::json::parse(login->body)["access_token"].get<std::string>()}};
+        auto created =
+            c.Post("/v2/access-tokens", auth, R"({"token_label":"bench","scopes":["repo:read"]})",
+                   "application/json");
+        if (created && created->status == 201) {
+          item = "/v2/access-tokens/" +
+                 nlohmann::json::parse(created->body)["uuid"].get<std::string>();
+        }
+      }
+      ++ready;
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < per_client; ++i) {
+        auto begin = Clock::now();
+        httplib::Result res = [&] {
+          switch (i % 10) {
+            case 0:
+            case 5:
+              return c.Get("/v2/access-tokens?page_size=10", auth);
+            case 7:
+              return c.Patch(item.c_str(), auth, R"({"token_label":"bench-renamed"})",
+                             "application/json");
+            default:
+              return c.Get(item.c_str(), auth);
+          }
+        }();
+        r.latencies_us.push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+        ++r.requests;
+        if (!res || res->status != 200) ++r.failures;
+      }
+    });
+  }
+  while (ready.load() < clients) std::this_thread::yield();
+  auto begin = Clock::now();
+  go = true;
+  for (auto& th : threads) th.join();
+  out.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  for (auto& r : per) {
+    out.requests += r.requests;
+    out.failures += r.failures;
+    out.latencies_us.insert(out.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
+  }
+  return out;
+}
+
+struct Target {
+  std::unique_ptr<server::ServerCore> core;
+  std::unique_ptr<server::Listener> listener;
+};
+
+Target reference_server() {
+  Target t;
+  auto core = server::ServerCore::create({});
+  if (!core.ok()) die(core.error().message);
+  t.core = std::move(*core);
+  auto listener = server::Listener::start(*t.core);
+  if (!listener.ok()) die(listener.error().message);
+  t.listener = std::move(*listener);
+  return t;
+}
+
+struct Recording {
+  std::unique_ptr<recorder::CassetteWriter> writer;
+  std::unique_ptr<recorder::RecordingProxy> proxy;
+};
+
+Recording recording_proxy(const std::string& upstream, const std::string& path,
+                          recorder::Durability durability) {
+  Recording r;
+  recorder::WriterOptions wo;
+  wo.declared = recorder::declared_from_fixture(model::default_fixture());
+  wo.durability = durability;
+  wo.overwrite = true;
+  auto writer = recorder::CassetteWriter::open(path, wo);
+  if (!writer.ok()) die(writer.error().message);
+  r.writer = std::move(*writer);
+  recorder::ProxyOptions po;
+  po.upstream.base_url = upstream;
+  auto proxy = recorder::RecordingProxy::start(po, *r.writer);
+  if (!proxy.ok()) die(proxy.error().message);
+  r.proxy = std::move(*proxy);
+  return r;
+}
+
+void line(const char* name, const Run& r) {
+  std::printf("  %-40s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  failed %zu\n", name, r.rate(),
+              percentile(r.latencies_us, 0.5), percentile(r.latencies_us, 0.99), r.failures);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int clients = 16;
+  int requests = 3000;    // per client, concurrent runs
+  int sequential = 5000;  // single-client runs
+  int entries = 10000;    // cassette load
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--clients") == 0) clients = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--requests") == 0) requests = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--sequential") == 0) sequential = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--entries") == 0) entries = std::atoi(argv[i + 1]);
+  }
+  std::string dir = (std::filesystem::temp_directory_path() / "patrol-recorder-bench").string();
+  std::filesystem::create_directories(dir);
+  std::printf(
+      "recorder bench: %u hardware threads; workload 70%% E3 / 20%% E2 / 10%% E4 against "
+      "the reference server\n\n",
+      std::thread::hardware_concurrency());
+
+  // 1. Throughput under concurrent keep-alive clients, direct and through the proxy, one run.
+  {
+    Target target = reference_server();
+    Recording rec = recording_proxy(target.listener->base_url(), dir + "/concurrent.har",
+                                    recorder::Durability::kFlushBehind);
+    Recording durable = recording_proxy(target.listener->base_url(), dir + "/durable.har",
+                                        recorder::Durability::kSyncEach);
+    std::printf("%d keep-alive clients x %d requests:\n", clients, requests);
+    Run direct = workload(target.listener->port(), clients, requests);
+    Run proxied = workload(rec.proxy->port(), clients, requests);
+    Run direct2 = workload(target.listener->port(), clients, requests);
+    Run proxied2 = workload(rec.proxy->port(), clients, requests);
+    Run synced = workload(durable.proxy->port(), clients, requests);
+    line("direct", direct);
+    line("recording proxy", proxied);
+    line("direct (again)", direct2);
+    line("recording proxy (again)", proxied2);
+    line("recording proxy, --durable (fsync each)", synced);
+    double ratio = (proxied.rate() + proxied2.rate()) / (direct.rate() + direct2.rate());
+    std::printf("  proxy/direct throughput: %.0f%% (target >= 50%%)\n\n", 100 * ratio);
+    rec.proxy->stop();
+    durable.proxy->stop();
+    (void)rec.writer->finish();
+    (void)durable.writer->finish();
+  }
+
+  // 2. Latency added to sequential requests.
+  {
+    Target target = reference_server();
+    Recording rec = recording_proxy(target.listener->base_url(), dir + "/sequential.har",
+                                    recorder::Durability::kFlushBehind);
+    Recording durable = recording_proxy(target.listener->base_url(), dir + "/sequential-d.har",
+                                        recorder::Durability::kSyncEach);
+    std::printf("1 client x %d sequential requests:\n", sequential);
+    Run direct = workload(target.listener->port(), 1, sequential);
+    Run proxied = workload(rec.proxy->port(), 1, sequential);
+    Run synced = workload(durable.proxy->port(), 1, sequential);
+    line("direct", direct);
+    line("recording proxy", proxied);
+    line("recording proxy, --durable (fsync each)", synced);
+    std::printf("  added at p50: %.1f us (target <= 100 us); --durable: %.1f us\n\n",
+                percentile(proxied.latencies_us, 0.5) - percentile(direct.latencies_us, 0.5),
+                percentile(synced.latencies_us, 0.5) - percentile(direct.latencies_us, 0.5));
+    rec.proxy->stop();
+    durable.proxy->stop();
+    (void)rec.writer->finish();
+    (void)durable.writer->finish();
+  }
+
+  // 3. Replay server against the reference server, same workload; the cassette is that
+  //    workload recorded through the proxy.
+  {
+    std::string path = dir + "/replay.har";
+    {
+      Target target = reference_server();
+      Recording rec =
+          recording_proxy(target.listener->base_url(), path, recorder::Durability::kFlushBehind);
+      (void)workload(rec.proxy->port(), clients, requests);
+      rec.proxy->stop();
+      if (auto s = rec.writer->finish(); !s.ok()) die(s.error().message);
+    }
+    auto cassette = recorder::read_cassette(path);
+    if (!cassette.ok()) die(cassette.error().message);
+    Target target = reference_server();
+    recorder::ReplayServerOptions ro;
+    ro.fixture = model::default_fixture();
+    auto t0 = Clock::now();
+    auto replay = recorder::ReplayServer::start(*cassette, ro);
+    double start_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (!replay.ok()) die(replay.error().message);
+    std::printf(
+        "%d keep-alive clients x %d requests, replay server holding %zu entries "
+        "(started in %.0f ms):\n",
+        clients, requests, cassette->entries.size(), start_ms);
+    Run reference = workload(target.listener->port(), clients, requests);
+    Run replayed = workload((*replay)->port(), clients, requests);
+    line("reference server", reference);
+    line("replay server", replayed);
+    std::printf("  replay/reference throughput: %.0f%% (target >= 80%%); unmatched %zu\n\n",
+                100 * replayed.rate() / reference.rate(), (*replay)->misses());
+  }
+
+  // 4. Loading a large cassette.
+  {
+    std::string path = dir + "/large.har";
+    recorder::Cassette big;
+    auto sample = recorder::read_cassette(dir + "/replay.har");
+    if (!sample.ok() || sample->entries.empty()) die("no sample cassette");
+    for (int i = 0; i < entries; ++i) {
+      big.entries.push_back(sample->entries[static_cast<std::size_t>(i) % sample->entries.size()]);
+    }
+    if (auto s = recorder::write_cassette(path, big); !s.ok()) die(s.error().message);
+    double best = 1e9;
+    double best_cpu = 1e9;
+    double best_index = 1e9;
+    for (int round = 0; round < 5; ++round) {
+      auto t0 = Clock::now();
+      double c0 = cpu_seconds();
+      auto loaded = recorder::read_cassette(path);
+      double s = std::chrono::duration<double>(Clock::now() - t0).count();
+      best_cpu = std::min(best_cpu, cpu_seconds() - c0);
+      if (!loaded.ok() || loaded->entries.size() != static_cast<std::size_t>(entries)) {
+        die("cassette did not load");
+      }
+      best = std::min(best, s);
+      auto t1 = Clock::now();
+      recorder::ReplayIndex index(loaded->entries, recorder::MatchSpec{});
+      best_index = std::min(best_index, std::chrono::duration<double>(Clock::now() - t1).count());
+    }
+    std::printf(
+        "loading a %d-entry cassette (%.1f MB): %.3f s wall, %.3f s CPU (target <= "
+        "0.3 s); building its replay index: %.3f s\n",
+        entries, static_cast<double>(std::filesystem::file_size(path)) / 1e6, best, best_cpu,
+        best_index);
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}
