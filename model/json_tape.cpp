@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace patrol::model {
 
 namespace {
@@ -13,13 +17,14 @@ constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
 
 inline std::uint64_t has_zero_byte(std::uint64_t v) { return (v - kOnes) & ~v & kHighs; }
 
-// True when any of the 8 bytes needs the slow path inside a string: '"', '\\', a control
-// character or a non-ASCII byte.
-inline bool needs_attention(std::uint64_t w) {
-  std::uint64_t quote = has_zero_byte(w ^ (kOnes * '"'));
-  std::uint64_t backslash = has_zero_byte(w ^ (kOnes * '\\'));
-  std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
-  return ((quote | backslash | control) | (w & kHighs)) != 0;
+// Marks (high bit of each byte) the bytes of a little-endian word that need the slow path inside
+// a string: '"', '\\', a control character or a non-ASCII byte. Borrows can mark bytes above a
+// true match, never below, so the lowest mark is exact.
+inline std::uint64_t attention(std::uint64_t w) {
+  const std::uint64_t quote = has_zero_byte(w ^ (kOnes * '"'));
+  const std::uint64_t backslash = has_zero_byte(w ^ (kOnes * '\\'));
+  const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
+  return quote | backslash | control | (w & kHighs);
 }
 
 inline bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -69,18 +74,46 @@ bool JsonTape::fail(std::size_t offset, const char* what) {
   return false;
 }
 
-bool JsonTape::parse_string(std::size_t& i, JsonNode& node) {
+__attribute__((always_inline)) inline bool JsonTape::parse_string(std::size_t& i, JsonNode& node) {
   const char* s = text_.data();
   const std::size_t n = text_.size();
   node.kind = JsonKind::kString;
   node.begin = static_cast<std::uint32_t>(i);
   for (;;) {
+#if defined(__SSE2__)
+    // 16 bytes at a time: '"', '\\', control characters (signed < 0x20 with bytes >= 0x80 seen
+    // as negative) and non-ASCII bytes (movemask of the sign bits).
+    {
+      const __m128i quote = _mm_set1_epi8('"');
+      const __m128i backslash = _mm_set1_epi8('\\');
+      const __m128i space = _mm_set1_epi8(0x20);
+      while (i + 16 <= n) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        const __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                         _mm_cmplt_epi8(v, space));
+        const unsigned mark = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        if (mark != 0) {
+          i += static_cast<std::size_t>(__builtin_ctz(mark));
+          goto slow;
+        }
+        i += 16;
+      }
+    }
+#endif
     while (i + 8 <= n) {
       std::uint64_t w;
       std::memcpy(&w, s + i, 8);
-      if (needs_attention(w)) break;
+      const std::uint64_t mark = attention(w);
+      if (mark != 0) {
+        i += static_cast<std::size_t>(__builtin_ctzll(mark)) / 8;
+        break;
+      }
       i += 8;
     }
+#if defined(__SSE2__)
+  slow:
+#endif
     if (i >= n) return fail(i, "unterminated string");
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == '"') break;
@@ -145,7 +178,7 @@ bool JsonTape::parse_string(std::size_t& i, JsonNode& node) {
   return true;
 }
 
-bool JsonTape::parse_number(std::size_t& i, JsonNode& node) {
+__attribute__((always_inline)) inline bool JsonTape::parse_number(std::size_t& i, JsonNode& node) {
   const char* s = text_.data();
   const std::size_t n = text_.size();
   node.kind = JsonKind::kNumber;
@@ -177,40 +210,45 @@ bool JsonTape::parse_number(std::size_t& i, JsonNode& node) {
 
 bool JsonTape::parse(std::string_view text) {
   text_ = text;
-  nodes_.clear();
-  stack_.clear();
+  count_ = 0;
+  depth_ = 0;
   error_.clear();
   if (text.size() >= 0xFFFFFFF0u) return fail(0, "document too large");
+  // Every node takes at least two bytes of text, except the last: size/2 + 2 nodes at most.
+  if (nodes_.size() < text.size() / 2 + 2) nodes_.resize(text.size() / 2 + 2);
   const char* s = text.data();
   const std::size_t n = text.size();
   std::size_t i = 0;
   auto skip_ws = [&] {
-    while (i < n && is_ws(s[i])) ++i;
+    // Compact JSON has no whitespace: one comparison settles the common case.
+    while (i < n && static_cast<unsigned char>(s[i]) <= ' ' && is_ws(s[i])) ++i;
   };
 
 value:
   skip_ws();
   if (i >= n) return fail(i, "expected a value");
-  if (!stack_.empty() && nodes_[stack_.back()].kind == JsonKind::kArray)
-    nodes_[stack_.back()].len++;
+  if (depth_ != 0 && nodes_[stack_[depth_ - 1]].kind == JsonKind::kArray) {
+    nodes_[stack_[depth_ - 1]].len++;
+  }
   {
-    JsonNode nd;
+    // Filled in place: building a node on the stack and copying it stalls on store forwarding.
+    JsonNode& nd = slot();
     const char c = s[i];
     switch (c) {
       case '{':
       case '[': {
-        if (stack_.size() >= kMaxDepth) return fail(i, "nesting too deep");
+        if (depth_ >= kMaxDepth) return fail(i, "nesting too deep");
         nd.kind = c == '{' ? JsonKind::kObject : JsonKind::kArray;
         nd.begin = static_cast<std::uint32_t>(i);
         ++i;
-        const auto idx = static_cast<std::uint32_t>(nodes_.size());
-        nodes_.push_back(nd);
-        stack_.push_back(idx);
+        const std::uint32_t idx = count_++;
+        stack_[depth_++] = idx;
         skip_ws();
         if (i < n && s[i] == (c == '{' ? '}' : ']')) {
           ++i;
-          nodes_[idx].end = static_cast<std::uint32_t>(nodes_.size());
-          stack_.pop_back();
+          nodes_[idx].end = count_;
+          nodes_[idx].close = static_cast<std::uint32_t>(i);
+          --depth_;
           goto after;
         }
         if (c == '{') goto key;
@@ -246,8 +284,7 @@ value:
         if (!parse_number(i, nd)) return false;
         break;
     }
-    nd.end = static_cast<std::uint32_t>(nodes_.size() + 1);
-    nodes_.push_back(nd);
+    nd.end = ++count_;
     goto after;
   }
 
@@ -255,11 +292,10 @@ key:
   if (i >= n || s[i] != '"') return fail(i, "expected a string key");
   {
     ++i;
-    JsonNode k;
+    JsonNode& k = slot();
     if (!parse_string(i, k)) return false;
-    k.end = static_cast<std::uint32_t>(nodes_.size() + 1);
-    nodes_.push_back(k);
-    nodes_[stack_.back()].len++;
+    k.end = ++count_;
+    nodes_[stack_[depth_ - 1]].len++;
     skip_ws();
     if (i >= n || s[i] != ':') return fail(i, "expected ':'");
     ++i;
@@ -268,13 +304,13 @@ key:
 
 after:
   skip_ws();
-  if (stack_.empty()) {
+  if (depth_ == 0) {
     if (i != n) return fail(i, "trailing characters after the document");
     return true;
   }
   if (i >= n) return fail(i, "unterminated container");
   {
-    const std::uint32_t top = stack_.back();
+    const std::uint32_t top = stack_[depth_ - 1];
     const bool in_object = nodes_[top].kind == JsonKind::kObject;
     if (s[i] == ',') {
       ++i;
@@ -286,8 +322,9 @@ after:
     }
     if (s[i] == (in_object ? '}' : ']')) {
       ++i;
-      nodes_[top].end = static_cast<std::uint32_t>(nodes_.size());
-      stack_.pop_back();
+      nodes_[top].end = count_;
+      nodes_[top].close = static_cast<std::uint32_t>(i);
+      --depth_;
       goto after;
     }
     return fail(i, in_object ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -295,7 +332,7 @@ after:
 }
 
 std::uint32_t JsonTape::find(std::uint32_t obj, std::string_view key) const {
-  if (obj >= nodes_.size() || nodes_[obj].kind != JsonKind::kObject) return kNone;
+  if (obj >= count_ || nodes_[obj].kind != JsonKind::kObject) return kNone;
   std::uint32_t found = kNone;
   std::string scratch;
   for (std::uint32_t k = obj + 1; k < nodes_[obj].end; k = nodes_[k + 1].end) {
@@ -359,7 +396,7 @@ double JsonTape::number(std::uint32_t i) const {
 }
 
 std::string JsonTape::path_of(std::uint32_t target) const {
-  if (target == 0 || target >= nodes_.size()) return "$";
+  if (target == 0 || target >= count_) return "$";
   std::string path;
   std::string scratch;
   std::uint32_t cur = 0;

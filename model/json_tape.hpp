@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@ struct JsonNode {
   std::uint32_t begin = 0;  // string: first byte after the opening quote; number: first byte
   std::uint32_t len = 0;    // string/number: raw byte length; container: number of children
   std::uint32_t end = 0;    // index one past the last node of this subtree
+  std::uint32_t close = 0;  // container: byte offset one past its closing bracket
 };
 
 // A parsed document. Reusing one JsonTape for many documents avoids allocation.
@@ -37,9 +39,9 @@ class JsonTape {
   const std::string& error() const { return error_; }
 
   std::string_view text() const { return text_; }
-  const std::vector<JsonNode>& nodes() const { return nodes_; }
+  std::span<const JsonNode> nodes() const { return {nodes_.data(), count_}; }
   const JsonNode& node(std::uint32_t i) const { return nodes_[i]; }
-  std::uint32_t size() const { return static_cast<std::uint32_t>(nodes_.size()); }
+  std::uint32_t size() const { return count_; }
 
   JsonKind kind(std::uint32_t i) const { return nodes_[i].kind; }
   bool is_object(std::uint32_t i) const { return nodes_[i].kind == JsonKind::kObject; }
@@ -58,9 +60,12 @@ class JsonTape {
   std::string_view raw(std::uint32_t i) const {
     return text_.substr(nodes_[i].begin, nodes_[i].len);
   }
-  // Returns the source text of any node (a string includes its quotes; containers span to their
-  // closing bracket only when `end_offset` is known, so this is for scalars).
+  // Returns the source text of a scalar (a string includes its quotes); "{" or "[" for containers.
   std::string_view scalar_text(std::uint32_t i) const;
+  // Returns the whole source text of a container, brackets included.
+  std::string_view container_text(std::uint32_t i) const {
+    return text_.substr(nodes_[i].begin, nodes_[i].close - nodes_[i].begin);
+  }
 
   // Returns a number node's value when it is an integer representable as int64 (2.0 counts).
   std::optional<std::int64_t> integer(std::uint32_t i) const;
@@ -79,9 +84,20 @@ class JsonTape {
   bool parse_string(std::size_t& i, JsonNode& node);
   bool parse_number(std::size_t& i, JsonNode& node);
 
+  // Returns the next node, reset; the caller fills it and advances count_. The buffer was sized
+  // for the document by parse(), so the reference stays valid until the next slot().
+  JsonNode& slot() {
+    if (count_ == nodes_.size()) nodes_.resize(nodes_.size() * 2 + 16);
+    JsonNode& n = nodes_[count_];
+    n = JsonNode{};
+    return n;
+  }
+
   std::string_view text_;
-  std::vector<JsonNode> nodes_;
-  std::vector<std::uint32_t> stack_;
+  std::vector<JsonNode> nodes_;  // only the first count_ are this document's; reused across parses
+  std::uint32_t count_ = 0;
+  std::vector<std::uint32_t> stack_ = std::vector<std::uint32_t>(kMaxDepth);  // open containers
+  std::size_t depth_ = 0;
   std::string error_;
 };
 

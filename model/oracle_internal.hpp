@@ -26,6 +26,8 @@ struct Window {
   }
 };
 
+inline constexpr std::string_view kTokensPath = "/v2/access-tokens";
+
 // Parses RFC 3339; the common "YYYY-MM-DDTHH:MM:SS[.frac]Z" form without allocating.
 std::optional<Timestamp> parse_time(std::string_view text);
 
@@ -92,7 +94,25 @@ struct AuthExpect {
   bool has_account = false;
   std::uint32_t pat = kNoIndex;
   const char* rule = "4";
-  std::string why;  // describes the credential, e.g. "the password of alice"
+  // The credential, for messages (built only when a violation needs the text).
+  enum class Why : std::uint8_t {
+    kUnknownAccount,
+    kTwoFactorPassword,
+    kPassword,
+    kOtherPat,
+    kDeletedPat,
+    kInactivePat,
+    kExpiredPat,
+    kActivePat,
+    kWrongSecret,
+    kUnknownTwoFactor,
+    kWrongCode,
+    kFreshCode,
+    kNoCredentials,
+    kNonBasic,
+    kMalformedBasic,
+  };
+  Why why = Why::kUnknownAccount;
 };
 
 // The token-object members the oracle reads (contract 2), as tape node indices.
@@ -134,6 +154,8 @@ class Judge {
   void registry();
   AuthExpect expect_auth(std::optional<std::uint16_t> account, std::string_view secret,
                          bool login_route) const;
+  // Describes the credential of an expectation: "the password of alice", ...
+  std::string why(const AuthExpect& e) const;
   void accept_jwt(std::string_view jwt, const AuthExpect& e, bool lifetime_limited);
   // Judges the status and body of A1, A2 or the 2FA step; returns true when it authenticated.
   bool judge_auth_outcome(const AuthExpect& e, bool body_ok, std::string_view body_problem,
@@ -195,7 +217,8 @@ class Judge {
   JsonTape& body_;
   JsonTape& req_;
   bool body_json_ = false;
-  std::vector<std::string> credentials_;  // from the request, redacted from excerpts too
+  std::uint64_t memo_salt_ = 0;      // the profile members token-object checks depend on
+  std::string_view credentials_[2];  // from the request, redacted from excerpts too
   std::string scratch_;
   std::string scratch2_;
 };
@@ -206,6 +229,9 @@ struct Scratch {
   JsonTape request;
   JsonTape jwt;
   std::string jwt_claims;
+  std::string jwt_header;
+  std::string pair_a;  // request members of A1/A2/2FA, reused across judgements
+  std::string pair_b;
 };
 Scratch& scratch();
 

@@ -6,6 +6,17 @@ namespace patrol::model {
 
 using detail::StrRef;
 
+namespace {
+
+// Index key of a JWT: its length and last 48 bytes (the signature), so a lookup does not hash the
+// whole token; lookups still compare the full text.
+std::uint64_t jwt_key(std::string_view text) {
+  const std::size_t tail = std::min<std::size_t>(text.size(), 48);
+  return mix64(hash_bytes(text.substr(text.size() - tail)) ^ text.size());
+}
+
+}  // namespace
+
 ModelState::ModelState(Fixture fixture, Timestamp start)
     : fixture_(std::make_shared<const Fixture>(std::move(fixture))), last_seen_(start) {
   accounts_.resize(fixture_->accounts.size());
@@ -36,7 +47,7 @@ TokenView ModelState::token(std::uint32_t index) const {
   const detail::TokenRec& t = tokens_[index];
   TokenView v;
   v.index = index;
-  v.uuid = view(t.uuid);
+  v.uuid = uuid(index);
   v.owner = account_name(t.account);
   v.label = view(t.label);
   if (t.secret != kNoIndex) v.secret = view(secrets_[t.secret].text);
@@ -54,7 +65,7 @@ TokenView ModelState::token(std::uint32_t index) const {
 std::optional<std::uint32_t> ModelState::find_token(std::string_view uuid) const {
   std::optional<std::uint32_t> out;
   by_uuid_.find_if(hash_bytes(uuid), [&](std::uint32_t i) {
-    if (view(tokens_[i].uuid) == uuid) {
+    if (this->uuid(i) == uuid) {
       out = i;
       return true;
     }
@@ -65,7 +76,8 @@ std::optional<std::uint32_t> ModelState::find_token(std::string_view uuid) const
 
 std::optional<std::uint32_t> ModelState::find_token_by_secret(std::string_view secret) const {
   std::optional<std::uint32_t> out;
-  by_secret_.find_if(mix64(roll_hash(secret)), [&](std::uint32_t si) {
+  if (!has_secret_length(secret.size())) return out;
+  by_secret_.find_if(hash_bytes(secret), [&](std::uint32_t si) {
     if (view(secrets_[si].text) == secret && secrets_[si].token != kNoIndex) {
       out = secrets_[si].token;
       return true;
@@ -76,7 +88,8 @@ std::optional<std::uint32_t> ModelState::find_token_by_secret(std::string_view s
 }
 
 bool ModelState::is_secret(std::string_view text) const {
-  return by_secret_.find_if(mix64(roll_hash(text)),
+  if (!has_secret_length(text.size())) return false;
+  return by_secret_.find_if(hash_bytes(text),
                             [&](std::uint32_t si) { return view(secrets_[si].text) == text; });
 }
 
@@ -95,7 +108,7 @@ JwtView ModelState::jwt(std::uint32_t index) const {
 
 std::optional<std::uint32_t> ModelState::find_jwt(std::string_view text) const {
   std::optional<std::uint32_t> out;
-  by_jwt_.find_if(hash_bytes(text), [&](std::uint32_t i) {
+  by_jwt_.find_if(jwt_key(text), [&](std::uint32_t i) {
     if (view(jwts_[i].text) == text) {
       out = i;
       return true;
@@ -119,41 +132,94 @@ std::optional<std::uint32_t> ModelState::find_two_factor(std::string_view text) 
 
 std::uint32_t ModelState::add_secret(std::string_view secret, std::uint32_t token) {
   detail::SecretRec r;
-  r.roll = roll_hash(secret);
+  r.key = hash_bytes(secret);
   r.text = store(secret);
   r.token = token;
   const auto index = static_cast<std::uint32_t>(secrets_.size());
   secrets_.push_back(r);
-  by_secret_.insert(mix64(r.roll), index);
+  by_secret_.insert(r.key, index);
   const auto len = static_cast<std::uint32_t>(secret.size());
-  if (len > 0) {
-    bool known = false;
-    for (const auto& sl : secret_lengths_) known = known || sl.len == len;
-    if (!known) secret_lengths_.push_back({len, roll_power(len - 1)});
-    if (min_secret_len_ == 0 || len < min_secret_len_) min_secret_len_ = len;
-  }
-  // Keep at least 16 bloom bits per secret so a miss costs one cache access.
-  if (secrets_.size() * 16 > (std::size_t{1} << (64 - bloom_shift_))) {
-    rebuild_bloom();
+  if (len == 0) return index;
+  if (!has_secret_length(len)) secret_lengths_.push_back(len);
+  if (min_secret_len_ == 0 || len < min_secret_len_) min_secret_len_ = len;
+  if (len < detail::kMinIndexed) {
+    short_secrets_.push_back(index);
   } else {
-    bloom_add(r.roll);
+    index_grams(index);
   }
   return index;
 }
 
+void ModelState::index_grams(std::uint32_t secret) {
+  detail::SecretRec& r = secrets_[secret];
+  const char* text = arena_.data() + r.text.off;
+  // Candidate windows: the end, the middle and the start; the least crowded one wins. The bloom
+  // filter answers "certainly absent" for most grams without touching the table.
+  const std::size_t last = r.text.len - detail::kMinIndexed;
+  const std::size_t candidates[] = {last, last / 2, 0};
+  std::size_t best = last;
+  std::size_t best_load = SIZE_MAX;
+  for (const std::size_t start : candidates) {
+    std::size_t load = 0;
+    for (std::size_t slot = 0; slot < detail::kStride; ++slot) {
+      const std::uint64_t g = detail::load_gram(text + start + slot);
+      if (!bloom_may_contain(g)) continue;
+      by_gram_.find_if(mix64(g), [&](std::uint32_t) {
+        ++load;
+        return false;
+      });
+    }
+    if (load < best_load) {
+      best = start;
+      best_load = load;
+    }
+    if (load == 0) break;
+  }
+  r.gram_start = static_cast<std::uint32_t>(best);
+  std::uint64_t keys[detail::kStride];
+  for (std::uint32_t slot = 0; slot < detail::kStride; ++slot) {
+    keys[slot] = mix64(detail::load_gram(text + best + slot));
+    by_gram_.prefetch(keys[slot]);
+  }
+  for (std::uint32_t slot = 0; slot < detail::kStride; ++slot) {
+    by_gram_.insert(keys[slot], secret << 3 | slot);
+  }
+  // 8 to 16 bloom bits per gram: small enough to stay in cache, one false positive in ~10.
+  if (by_gram_.size() * 8 > (std::size_t{1} << (64 - bloom_shift_))) {
+    rebuild_bloom();
+    return;
+  }
+  for (std::size_t slot = 0; slot < detail::kStride; ++slot) {
+    bloom_add(detail::load_gram(text + best + slot));
+  }
+}
+
 void ModelState::rebuild_bloom() {
   unsigned bits = 64 - bloom_shift_;
-  while ((std::size_t{1} << bits) < secrets_.size() * 32) ++bits;
+  while ((std::size_t{1} << bits) < by_gram_.size() * 16) ++bits;
   bloom_shift_ = 64 - bits;
   bloom_.assign((std::size_t{1} << bits) / 64, 0);
-  for (const auto& r : secrets_) bloom_add(r.roll);
+  for (const auto& r : secrets_) {
+    if (r.text.len < detail::kMinIndexed) continue;
+    const char* text = arena_.data() + r.text.off;
+    for (std::size_t slot = 0; slot < detail::kStride; ++slot) {
+      bloom_add(detail::load_gram(text + r.gram_start + slot));
+    }
+  }
 }
 
 std::uint32_t ModelState::add_token(const NewToken& t) {
   detail::TokenRec r;
   r.uuid_key = hash_bytes(t.uuid);
-  r.uuid = store(t.uuid);
+  if (t.uuid.size() <= detail::kInlineUuid) {
+    std::memcpy(r.uuid_inline, t.uuid.data(), t.uuid.size());
+    r.uuid_len = static_cast<std::uint8_t>(t.uuid.size());
+  } else {
+    r.uuid = store(t.uuid);
+    r.uuid_len = 0xFF;
+  }
   r.label = store(t.label);
+  r.label_key = hash_bytes(t.label);
   r.secret = t.secret;
   r.created_at = t.created_at.micros;
   r.expires_at = t.expires_at ? t.expires_at->micros : kNoTime;
@@ -175,14 +241,17 @@ std::uint32_t ModelState::add_token(const NewToken& t) {
 }
 
 void ModelState::set_label(std::uint32_t token, std::string_view label) {
-  if (view(tokens_[token].label) == label) return;
+  if (label_is(token, label)) return;
+  ++tokens_[token].version;
   tokens_[token].label = store(label);
+  tokens_[token].label_key = hash_bytes(label);
 }
 
 void ModelState::set_active(std::uint32_t token, bool active, bool mutation) {
   detail::TokenRec& t = tokens_[token];
   const bool was = (t.flags & detail::kActive) != 0;
   if (was != active) {
+    ++t.version;
     if (!(t.flags & detail::kDeleted)) {
       if (active) {
         ++accounts_[t.account].active_live;
@@ -203,6 +272,8 @@ void ModelState::mark_deleted(std::uint32_t token, bool mutation) {
   detail::TokenRec& t = tokens_[token];
   if (t.flags & detail::kDeleted) return;
   t.flags |= detail::kDeleted;
+  ++t.version;
+  if (t.expires_at != kNoTime) std::erase(expiring_, token);
   detail::AccountRec& a = accounts_[t.account];
   --a.live;
   if (t.flags & detail::kActive) --a.active_live;
@@ -214,10 +285,16 @@ void ModelState::mark_deleted(std::uint32_t token, bool mutation) {
   t.observed_seq = mutation_seq_;
 }
 
-void ModelState::mark_used(std::uint32_t token) { tokens_[token].flags |= detail::kUsed; }
+void ModelState::mark_used(std::uint32_t token) {
+  if (!(tokens_[token].flags & detail::kUsed)) ++tokens_[token].version;
+  tokens_[token].flags |= detail::kUsed;
+}
 
 void ModelState::observe_last_used(std::uint32_t token, Timestamp t) {
-  if (t.micros > tokens_[token].last_used) tokens_[token].last_used = t.micros;
+  if (t.micros > tokens_[token].last_used) {
+    tokens_[token].last_used = t.micros;
+    ++tokens_[token].version;
+  }
 }
 
 bool ModelState::check_info(std::uint32_t token, int field, std::string_view value) {
@@ -225,6 +302,7 @@ bool ModelState::check_info(std::uint32_t token, int field, std::string_view val
   std::uint32_t& slot = tokens_[token].info[field];
   if (slot == 0) {
     slot = h;
+    ++tokens_[token].version;
     return true;
   }
   return slot == h;
@@ -240,7 +318,7 @@ std::uint32_t ModelState::add_jwt(std::string_view text, JwtKind kind, std::uint
                                   std::optional<Timestamp> exp, std::uint32_t pat) {
   if (auto known = find_jwt(text)) return *known;
   detail::JwtRec r;
-  r.key = hash_bytes(text);
+  r.key = jwt_key(text);
   r.text = store(text);
   r.exp = exp ? exp->micros : kNoTime;
   r.pat = pat;
@@ -280,8 +358,9 @@ std::uint64_t ModelState::fingerprint() const {
   Hasher h;
   h.add(static_cast<std::uint64_t>(last_seen_.micros));
   h.add(tokens_.size());
-  for (const auto& t : tokens_) {
-    h.add(view(t.uuid));
+  for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
+    const auto& t = tokens_[i];
+    h.add(uuid(i));
     h.add(view(t.label));
     h.add(t.secret == kNoIndex ? std::string_view() : view(secrets_[t.secret].text));
     h.add(static_cast<std::uint64_t>(t.created_at));
@@ -313,10 +392,10 @@ bool ModelState::operator==(const ModelState& o) const {
   for (std::size_t i = 0; i < tokens_.size(); ++i) {
     const auto& a = tokens_[i];
     const auto& b = o.tokens_[i];
-    if (view(a.uuid) != o.view(b.uuid) || view(a.label) != o.view(b.label) ||
-        a.secret != b.secret || a.created_at != b.created_at || a.expires_at != b.expires_at ||
-        a.last_used != b.last_used || a.account != b.account || a.scope != b.scope ||
-        a.flags != b.flags ||
+    if (uuid(static_cast<std::uint32_t>(i)) != o.uuid(static_cast<std::uint32_t>(i)) ||
+        view(a.label) != o.view(b.label) || a.secret != b.secret || a.created_at != b.created_at ||
+        a.expires_at != b.expires_at || a.last_used != b.last_used || a.account != b.account ||
+        a.scope != b.scope || a.flags != b.flags ||
         !std::equal(std::begin(a.info), std::end(a.info), std::begin(b.info))) {
       return false;
     }

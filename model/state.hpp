@@ -75,10 +75,16 @@ enum TokenFlags : std::uint8_t {
   kScopesAbsent = 8,
 };
 
+inline constexpr std::size_t kInlineUuid = 36;
+
 struct TokenRec {
   std::uint64_t uuid_key = 0;
-  StrRef uuid;
+  char uuid_inline[kInlineUuid] = {};  // the uuid when it has at most 36 bytes (always, for
+                                       // canonical ones), so lookups stay in this record
+  std::uint8_t uuid_len = 0;           // length of uuid_inline, or 0xFF when in the arena
+  StrRef uuid;                         // the uuid when longer
   StrRef label;
+  std::uint64_t label_key = 0;           // hash_bytes(label): label comparisons without the arena
   std::uint32_t secret = kNoIndex;       // index into the secret table
   std::uint32_t info[4] = {0, 0, 0, 0};  // hashes of client_id, creator_ip, creator_ua,
                                          // generated_by as first seen (0: not seen yet)
@@ -86,16 +92,34 @@ struct TokenRec {
   std::int64_t expires_at = kNoTime;
   std::int64_t last_used = kNoTime;  // latest non-null last_used observed
   std::uint32_t observed_seq = 0;    // mutation_seq when last confirmed or changed
+  std::uint32_t version = 0;         // bumped by every change to this record
+  std::uint64_t memo = 0;            // key of the last token object judged clean against it
   std::uint16_t account = 0;
   std::uint8_t scope = 0;
   std::uint8_t flags = 0;
 };
 
 struct SecretRec {
-  std::uint64_t roll = 0;  // roll_hash of the text
+  std::uint64_t key = 0;  // hash_bytes of the text
   StrRef text;
   std::uint32_t token = kNoIndex;
+  std::uint32_t gram_start = 0;  // offset of the first indexed gram
 };
+
+// Substring search of secrets by sampled grams: a secret of at least kMinIndexed bytes is indexed
+// by kStride 8-byte grams at consecutive offsets (a window placed where the index is least
+// crowded, so secrets sharing a prefix or suffix do not pile up); a text is probed only at every
+// kStride-th offset. Any occurrence covers the kStride consecutive offsets of its window, one of
+// which is probed, so the search is complete. Shorter secrets are searched for directly.
+inline constexpr std::size_t kGram = 8;
+inline constexpr std::size_t kStride = 8;
+inline constexpr std::size_t kMinIndexed = kGram + kStride - 1;
+
+inline std::uint64_t load_gram(const char* p) {
+  std::uint64_t g;
+  std::memcpy(&g, p, kGram);
+  return g;
+}
 
 struct JwtRec {
   std::uint64_t key = 0;
@@ -118,11 +142,6 @@ struct AccountRec {
   std::uint32_t live = 0;         // tokens not deleted (contract 6 `count`)
   std::uint32_t active_live = 0;  // of those, is_active (expiry is applied at query time)
   std::uint32_t generation = 0;   // bumped whenever the set of live tokens changes
-};
-
-struct SecretLength {
-  std::uint32_t len = 0;
-  std::uint64_t top_power = 0;  // kRollBase^(len-1)
 };
 
 }  // namespace detail
@@ -148,6 +167,8 @@ class ModelState {
   std::uint16_t token_account(std::uint32_t index) const { return tokens_[index].account; }
   // Returns the index of the token with this exact uuid.
   std::optional<std::uint32_t> find_token(std::string_view uuid) const;
+  // Starts fetching what find_token(uuid) will read (for batches of lookups).
+  void prefetch_token(std::string_view uuid) const { by_uuid_.prefetch(hash_bytes(uuid)); }
   // Returns the index of the token whose secret is exactly `secret`.
   std::optional<std::uint32_t> find_token_by_secret(std::string_view secret) const;
   // True when `text` is exactly a secret ever issued (even one whose token is unknown).
@@ -181,6 +202,13 @@ class ModelState {
   void scan_secrets(std::string_view text, F&& f) const;
   // Length of the shortest secret ever issued (0 when none): shorter texts cannot leak one.
   std::size_t min_secret_length() const { return min_secret_len_; }
+  // True when some secret ever issued is exactly `n` bytes long.
+  bool has_secret_length(std::size_t n) const {
+    for (const std::uint32_t len : secret_lengths_) {
+      if (len == n) return true;
+    }
+    return false;
+  }
 
   // Learning: the oracle's write API. Harnesses read states; only judge() changes them.
   std::uint32_t add_secret(std::string_view secret, std::uint32_t token);
@@ -208,6 +236,8 @@ class ModelState {
   bool check_info(std::uint32_t token, int field, std::string_view value);
   // Marks a token as confirmed by a response at the current mutation sequence.
   void observe(std::uint32_t token) { tokens_[token].observed_seq = mutation_seq_; }
+  // Remembers that a token object with key `memo` was judged clean at the record's version.
+  void set_memo(std::uint32_t token, std::uint64_t memo) { tokens_[token].memo = memo; }
   // The token an operation changed most recently, and whether that happened after `token` was
   // last confirmed (contract 3.9 attributes contradictions with it).
   std::optional<std::uint32_t> mutated_since_observed(std::uint32_t token) const;
@@ -221,6 +251,14 @@ class ModelState {
 
   // Raw records, for the oracle's hot paths.
   const detail::TokenRec& rec(std::uint32_t token) const { return tokens_[token]; }
+  std::string_view uuid(std::uint32_t token) const {
+    const detail::TokenRec& t = tokens_[token];
+    return t.uuid_len == 0xFF ? view(t.uuid) : std::string_view(t.uuid_inline, t.uuid_len);
+  }
+  // True when the token's label is `label` (compared by 64-bit hash).
+  bool label_is(std::uint32_t token, std::string_view label) const {
+    return tokens_[token].label_key == hash_bytes(label);
+  }
   std::string_view view(detail::StrRef r) const {
     return std::string_view(arena_).substr(r.off, r.len);
   }
@@ -233,13 +271,14 @@ class ModelState {
 
  private:
   detail::StrRef store(std::string_view s);
+  void index_grams(std::uint32_t secret);
   void rebuild_bloom();
-  bool bloom_may_contain(std::uint64_t roll) const {
-    const std::uint64_t bit = (roll * 0x9E3779B97F4A7C15ULL) >> bloom_shift_;
+  bool bloom_may_contain(std::uint64_t gram) const {
+    const std::uint64_t bit = (gram * 0x9E3779B97F4A7C15ULL) >> bloom_shift_;
     return (bloom_[bit >> 6] >> (bit & 63)) & 1;
   }
-  void bloom_add(std::uint64_t roll) {
-    const std::uint64_t bit = (roll * 0x9E3779B97F4A7C15ULL) >> bloom_shift_;
+  void bloom_add(std::uint64_t gram) {
+    const std::uint64_t bit = (gram * 0x9E3779B97F4A7C15ULL) >> bloom_shift_;
     bloom_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
   }
 
@@ -250,14 +289,16 @@ class ModelState {
   std::vector<detail::SecretRec> secrets_;
   std::vector<detail::JwtRec> jwts_;
   std::vector<detail::TwoFactorRec> two_factor_;
-  std::vector<std::uint32_t> expiring_;  // tokens created with an expires_at
-  std::vector<detail::SecretLength> secret_lengths_;
-  std::vector<std::uint64_t> bloom_;
+  std::vector<std::uint32_t> expiring_;        // live tokens created with an expires_at
+  std::vector<std::uint32_t> secret_lengths_;  // distinct lengths of the secrets
+  std::vector<std::uint32_t> short_secrets_;   // shorter than kMinIndexed
+  std::vector<std::uint64_t> bloom_;           // over the indexed grams
   unsigned bloom_shift_ = 64;
   std::size_t min_secret_len_ = 0;
   std::string arena_;
   FlatIndex by_uuid_;
-  FlatIndex by_secret_;
+  FlatIndex by_secret_;  // hash_bytes(secret) -> secret
+  FlatIndex by_gram_;    // mix64(gram) -> secret << 3 | gram slot
   FlatIndex by_jwt_;
   FlatIndex by_two_factor_;
   std::uint32_t mutation_seq_ = 0;
@@ -271,7 +312,7 @@ std::pair<std::uint32_t, std::uint32_t> ModelState::active_count_bounds(std::uin
   std::uint32_t lo = hi;
   for (const std::uint32_t i : expiring_) {
     const detail::TokenRec& t = tokens_[i];
-    if (t.account != account || (t.flags & detail::kDeleted) || !(t.flags & detail::kActive)) {
+    if (t.account != account || !(t.flags & detail::kActive)) {
       continue;
     }
     const Tri e = expired(Timestamp{t.expires_at});
@@ -288,26 +329,29 @@ std::pair<std::uint32_t, std::uint32_t> ModelState::active_count_bounds(std::uin
 template <class F>
 void ModelState::scan_secrets(std::string_view text, F&& f) const {
   if (secrets_.empty() || text.size() < min_secret_len_) return;
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const char* s = text.data();
   const std::size_t n = text.size();
-  for (const detail::SecretLength& sl : secret_lengths_) {
-    const std::size_t m = sl.len;
-    if (n < m) continue;
-    std::uint64_t h = 0;
-    for (std::size_t i = 0; i < m; ++i) h = h * kRollBase + s[i] + 1;
-    for (std::size_t pos = 0;; ++pos) {
-      if (bloom_may_contain(h)) {
-        by_secret_.find_if(mix64(h), [&](std::uint32_t si) {
-          const detail::SecretRec& r = secrets_[si];
-          if (r.text.len == m && std::memcmp(arena_.data() + r.text.off, s + pos, m) == 0) {
-            f(si, pos);
-          }
-          return false;
-        });
-      }
-      if (pos + m >= n) break;
-      h = (h - (std::uint64_t{s[pos]} + 1) * sl.top_power) * kRollBase + s[pos + m] + 1;
+  for (const std::uint32_t si : short_secrets_) {
+    const std::string_view secret = view(secrets_[si].text);
+    for (std::size_t p = text.find(secret); p != std::string_view::npos;
+         p = text.find(secret, p + 1)) {
+      f(si, p);
     }
+  }
+  if (by_gram_.size() == 0 || n < detail::kMinIndexed) return;
+  for (std::size_t t = 0; t + detail::kGram <= n; t += detail::kStride) {
+    const std::uint64_t g = detail::load_gram(s + t);
+    if (!bloom_may_contain(g)) continue;
+    by_gram_.find_if(mix64(g), [&](std::uint32_t v) {
+      const std::uint32_t si = v >> 3;
+      const detail::SecretRec& r = secrets_[si];
+      const std::size_t offset = r.gram_start + (v & 7);
+      if (t >= offset && t - offset + r.text.len <= n &&
+          std::memcmp(arena_.data() + r.text.off, s + t - offset, r.text.len) == 0) {
+        f(si, t - offset);
+      }
+      return false;
+    });
   }
 }
 

@@ -97,17 +97,13 @@ std::string HonestServer::issue_jwt(const std::string& account, const Token* pat
 }
 
 HonestServer::Token* HonestServer::find_token(const std::string& uuid) {
-  for (auto& t : tokens_) {
-    if (t.uuid == uuid) return &t;
-  }
-  return nullptr;
+  auto it = by_uuid_.find(uuid);
+  return it == by_uuid_.end() ? nullptr : &tokens_[it->second];
 }
 
 HonestServer::Token* HonestServer::find_secret(const std::string& secret) {
-  for (auto& t : tokens_) {
-    if (t.secret == secret) return &t;
-  }
-  return nullptr;
+  auto it = by_secret_.find(secret);
+  return it == by_secret_.end() ? nullptr : &tokens_[it->second];
 }
 
 bool HonestServer::usable(const Token& t, Timestamp now) const {
@@ -169,9 +165,10 @@ HttpResponse HonestServer::tokens(const HttpRequest& r, Timestamp now) {
       static constexpr char kUrlSafe[] =
           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
       t.secret = "dckr_pat_";
-      std::uint64_t v = splitmix(++counter_ * 7919);
+      const std::uint64_t seed = splitmix(++counter_);
+      std::uint64_t v = 0;
       for (int i = 0; i < 27; ++i) {
-        if (i % 10 == 0) v = splitmix(v + static_cast<std::uint64_t>(i));
+        if (i % 10 == 0) v = splitmix(seed ^ (static_cast<std::uint64_t>(i) << 56));
         t.secret.push_back(kUrlSafe[v & 63]);
         v >>= 6;
       }
@@ -180,6 +177,8 @@ HttpResponse HonestServer::tokens(const HttpRequest& r, Timestamp now) {
       t.scope = scope_rank[best];
       t.ua = r.headers.get("User-Agent").value_or("");
       t.created_at = now;
+      by_uuid_[t.uuid] = tokens_.size();
+      by_secret_[t.secret] = tokens_.size();
       tokens_.push_back(t);
       return reply(201, token_json(t, true));
     }

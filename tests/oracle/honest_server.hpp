@@ -71,6 +71,8 @@ class HonestServer {
   model::Fixture fixture_;
   bool spec_errors_;
   std::vector<Token> tokens_;
+  std::map<std::string, std::size_t> by_uuid_;
+  std::map<std::string, std::size_t> by_secret_;
   std::map<std::string, Session> sessions_;
   std::map<std::string, std::string> two_factor_;
   std::uint64_t counter_ = 0;
