@@ -1,4 +1,4 @@
-// Reads a fuzz input front to back: lines, delimited fields, single bytes and small integers.
+// Reads a fuzz input front to back: lines and delimited fields.
 // Ours rather than clang's FuzzedDataProvider (which reads integers from the end and exists only
 // under clang), so one corpus file means the same thing in the gcc replay and under libFuzzer, and
 // text seeds stay hand-writable. Reading past the end yields empty values, never an error.
@@ -11,6 +11,7 @@
 
 namespace patrol::fuzz {
 
+// A cursor over one fuzz input.
 class ByteReader {
  public:
   ByteReader(const std::uint8_t* data, std::size_t size)
@@ -18,7 +19,6 @@ class ByteReader {
   explicit ByteReader(std::string_view text) : text_(text) {}
 
   bool empty() const { return pos_ >= text_.size(); }
-  std::size_t remaining() const { return text_.size() - pos_; }
 
   // Returns everything not read yet and consumes it.
   std::string_view rest() {
@@ -44,19 +44,6 @@ class ByteReader {
   std::string_view line() {
     std::string_view out = until('\n');
     if (!out.empty() && out.back() == '\r') out.remove_suffix(1);
-    return out;
-  }
-
-  // Returns the next byte, or 0 at the end.
-  std::uint8_t byte() {
-    if (empty()) return 0;
-    return static_cast<std::uint8_t>(text_[pos_++]);
-  }
-
-  // Returns the next `n` bytes (fewer at the end).
-  std::string_view take(std::size_t n) {
-    std::string_view out = text_.substr(pos_, n);
-    pos_ += out.size();
     return out;
   }
 

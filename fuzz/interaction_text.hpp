@@ -17,6 +17,7 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz/byte_reader.hpp"
@@ -32,6 +33,7 @@ struct PlantedSecrets {
   std::string jwt_signature;
   std::string password;
 
+  // Makes the secrets: a PAT of the reference server's format, an HS256-shaped JWT, a password.
   static PlantedSecrets make() {
     PlantedSecrets s;
     s.pat = std::string("dckr_pat_") + "Zq3Xk7Pw2Lm9Rt4Vb8Nc1Hd6Fy0Gs5";
@@ -48,24 +50,35 @@ struct PlantedSecrets {
   std::vector<std::string_view> all() const { return {pat, jwt_signature, password}; }
 };
 
-// Replaces the $PAT / $JWT / $PW markers.
-inline std::string plant(std::string_view text, const PlantedSecrets& secrets) {
+// A marker of the text form and what it stands for.
+using Marker = std::pair<std::string_view, std::string_view>;
+
+// Replaces every marker ("$PAT"...) by its value, the first marker listed winning at a position.
+inline std::string replace_markers(std::string_view text, const std::vector<Marker>& markers) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    if (text.compare(i, 4, "$PAT") == 0) {
-      out += secrets.pat, i += 4;
-    } else if (text.compare(i, 4, "$JWT") == 0) {
-      out += secrets.jwt, i += 4;
-    } else if (text.compare(i, 3, "$PW") == 0) {
-      out += secrets.password, i += 3;
-    } else {
-      out += text[i++];
+    bool replaced = false;
+    for (const auto& [marker, value] : markers) {
+      if (text.compare(i, marker.size(), marker) == 0) {
+        out += value;
+        i += marker.size();
+        replaced = true;
+        break;
+      }
     }
+    if (!replaced) out += text[i++];
   }
   return out;
 }
 
+// Replaces the $PAT / $JWT / $PW markers.
+inline std::string plant(std::string_view text, const PlantedSecrets& secrets) {
+  return replace_markers(text,
+                         {{"$PAT", secrets.pat}, {"$JWT", secrets.jwt}, {"$PW", secrets.password}});
+}
+
+// Reads "Name: value" lines up to a blank line; a line without ':' is a name with no value.
 inline void read_headers(ByteReader& in, model::Headers& headers) {
   while (!in.empty()) {
     std::string_view line = in.line();

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "fuzz/byte_reader.hpp"
+#include "fuzz/codec_checks.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "model/listing.hpp"
 
@@ -13,11 +14,6 @@ namespace patrol::fuzz {
 namespace {
 
 constexpr std::string_view kCollection = "/v2/access-tokens";
-
-bool is_decode_error_kind(model::ErrorKind kind) {
-  return kind == model::ErrorKind::kParse || kind == model::ErrorKind::kType ||
-         kind == model::ErrorKind::kMissing || kind == model::ErrorKind::kInvalid;
-}
 
 std::string show(const model::ListQuery& q) {
   return "{page " + std::to_string(q.page) + ", page_size " + std::to_string(q.page_size) + "}";

@@ -19,28 +19,13 @@ namespace {
 
 std::string substitute(std::string_view text, const Session& session) {
   const CreatedToken* first = session.created().empty() ? nullptr : &session.created().front();
-  const std::string& bearer = session.bearer();
-  const std::pair<std::string_view, std::string> markers[] = {
-      {"$SECRET", first ? first->secret : std::string()},
-      {"$UUID", first ? first->uuid : std::string(kUnknownUuid)},
-      {"$BEARER", bearer},
-      {"$JWT", bearer.substr(bearer.find(' ') == std::string::npos ? 0 : bearer.find(' ') + 1)},
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    bool replaced = false;
-    for (const auto& [marker, value] : markers) {
-      if (text.compare(i, marker.size(), marker) == 0) {
-        out += value;
-        i += marker.size();
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) out += text[i++];
-  }
-  return out;
+  const std::string_view bearer = session.bearer();
+  const std::size_t space = bearer.find(' ');
+  return replace_markers(
+      text, {{"$SECRET", first ? std::string_view(first->secret) : std::string_view()},
+             {"$UUID", first ? std::string_view(first->uuid) : kUnknownUuid},
+             {"$BEARER", bearer},
+             {"$JWT", space == std::string_view::npos ? bearer : bearer.substr(space + 1)}});
 }
 
 bool holds_secret(const model::ModelState& state, std::string_view text) {

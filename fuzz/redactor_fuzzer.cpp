@@ -67,6 +67,15 @@ void check_clean(const recorder::Interaction& r) {
                 r.annotations.dump(-1, ' ', false, model::Json::error_handler_t::replace));
 }
 
+// Shows where two redacted texts first differ, with some context on each side.
+std::string text_difference(std::string_view a, std::string_view b) {
+  std::size_t at = 0;
+  while (at < a.size() && at < b.size() && a[at] == b[at]) ++at;
+  const std::size_t from = at < 40 ? 0 : at - 40;
+  return "at byte " + std::to_string(at) + ": '" + std::string(a.substr(from, 120)) + "' then '" +
+         std::string(b.substr(from, 120)) + "'";
+}
+
 // Names the first field where two interactions differ, showing both values (already redacted).
 std::string first_difference(const recorder::Interaction& a, const recorder::Interaction& b) {
   auto show = [](std::string_view field, std::string_view x, std::string_view y) {
@@ -127,8 +136,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Free text and JSON values go through the same detectors.
   const std::string redacted_text = redactor.redact_text(text);
   fuzz::check_no_leak("redact_text", redacted_text);
-  PATROL_FUZZ_CHECK(redactor.redact_text(redacted_text) == redacted_text,
-                    "redact_text is not idempotent");
+  const std::string redacted_twice = redactor.redact_text(redacted_text);
+  PATROL_FUZZ_CHECK(
+      redacted_twice == redacted_text,
+      "redact_text is not idempotent " + fuzz::text_difference(redacted_text, redacted_twice));
   if (!annotations.is_null()) {
     const model::Json redacted_json = redactor.redact_json(annotations);
     fuzz::check_no_leak("redact_json",

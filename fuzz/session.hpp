@@ -135,10 +135,13 @@ class Session {
     return violations;
   }
 
+  // Returns every violation judged so far.
   const std::vector<model::Violation>& violations() const { return violations_; }
+  // Returns the model state after the exchanges so far.
   const model::ModelState& state() const { return state_; }
-  model::Timestamp now() const { return core_->now(); }
+  // Returns the tokens created so far, `#1` first.
   const std::vector<CreatedToken>& created() const { return created_; }
+  // Returns the Authorization value E1..E5 currently send ("" for none).
   const std::string& bearer() const { return bearer_; }
 
   // The exchanges so far as a curl-like transcript, every known secret and JWT redacted.

@@ -276,6 +276,10 @@ struct Redactor::State {
       copied = f.offset + f.length;
     }
     out.append(text, copied, std::string::npos);
+    // A shape found above may be a secret learned just now that also occurs earlier in the text,
+    // where the first index pass could not know it: replace those too, so scrubbing is
+    // idempotent.
+    index.replace_all(out);
     return out;
   }
 
