@@ -1,6 +1,7 @@
 // The oracle's authentication half: who an E-route request is (contract 4), /v2/auth/token (A1),
 // /v2/users/login (A2) and its 2FA step, and the registry token service (R1, contract 5).
 #include <algorithm>
+#include <array>
 
 #include "model/jwt.hpp"
 #include "model/oracle_internal.hpp"
@@ -43,6 +44,42 @@ std::string actions_text(std::uint8_t mask) {
   return out.empty() ? "nothing" : out;
 }
 
+// Decodes base64url (padding optional) into `out`, reusing its capacity; false on a character
+// outside the alphabet or an impossible length.
+bool base64url_into(std::string_view in, std::string& out) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return false;
+  out.resize(in.size() * 3 / 4);
+  char* w = out.data();
+  std::uint32_t acc = 0;
+  int bits = 0;
+  static constexpr auto kValues = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = 'A'; c <= 'Z'; ++c)
+      t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'A');
+    for (int c = 'a'; c <= 'z'; ++c)
+      t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 26);
+    for (int c = '0'; c <= '9'; ++c)
+      t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0' + 52);
+    t['-'] = 62;
+    t['_'] = 63;
+    return t;
+  }();
+  for (const char c : in) {
+    const int v = kValues[static_cast<unsigned char>(c)];
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      *w++ = static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  out.resize(static_cast<std::size_t>(w - out.data()));
+  return true;
+}
+
 std::int64_t clamp_seconds(std::int64_t s) {
   return std::clamp<std::int64_t>(s, -9'000'000'000'000LL, 9'000'000'000'000LL);
 }
@@ -57,24 +94,22 @@ JwtInfo read_jwt(std::string_view token) {
     ji.error = "not three dot-separated parts";
     return ji;
   }
-  auto header = base64url_decode(token.substr(0, d1));
-  auto claims = base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
-  if (!header.ok() || !claims.ok()) {
+  Scratch& sc = scratch();
+  if (!base64url_into(token.substr(0, d1), sc.jwt_header) ||
+      !base64url_into(token.substr(d1 + 1, d2 - d1 - 1), sc.jwt_claims)) {
     ji.error = "a part is not base64url";
     return ji;
   }
   ji.unsigned_token = d2 + 1 == token.size();
-  Scratch& sc = scratch();
   JsonTape& tape = sc.jwt;
   std::string tmp;
-  if (!tape.parse(*header) || !tape.is_object(0)) {
+  if (!tape.parse(sc.jwt_header) || !tape.is_object(0)) {
     ji.error = "the header is not a JSON object";
     return ji;
   }
   if (const std::uint32_t alg = tape.find(0, "alg"); alg != kNone && tape.is_string(alg)) {
     if (iequals(tape.str(alg, tmp), "none")) ji.unsigned_token = true;
   }
-  sc.jwt_claims = std::move(*claims);
   if (!tape.parse(sc.jwt_claims) || !tape.is_object(0)) {
     ji.error = "the claims are not a JSON object";
     return ji;
@@ -234,7 +269,7 @@ AuthExpect Judge::expect_auth(std::optional<std::uint16_t> account, std::string_
   AuthExpect e;
   if (!account) {
     e.may_401 = true;
-    e.why = "an unknown account";
+    e.why = AuthExpect::Why::kUnknownAccount;
     return e;
   }
   e.account = *account;
@@ -243,7 +278,7 @@ AuthExpect Judge::expect_auth(std::optional<std::uint16_t> account, std::string_
   if (secret == fa.password) {
     e.kind = JwtKind::kSession;
     if (fa.second_factor_code) {
-      e.why = "the password of second-factor account " + fa.username;
+      e.why = AuthExpect::Why::kTwoFactorPassword;
       if (login_route) {
         e.may_401 = true;
         e.need_2fa = true;
@@ -254,7 +289,7 @@ AuthExpect Judge::expect_auth(std::optional<std::uint16_t> account, std::string_
       }
     } else {
       e.may_200 = true;
-      e.why = "the password of " + fa.username;
+      e.why = AuthExpect::Why::kPassword;
     }
     return e;
   }
@@ -262,36 +297,74 @@ AuthExpect Judge::expect_auth(std::optional<std::uint16_t> account, std::string_
     const auto& r = s_.rec(*t);
     e.kind = JwtKind::kPatDerived;
     e.pat = *t;
-    const std::string uuid(s_.view(r.uuid));
     if (r.account != *account) {
       e.may_401 = true;
-      e.why = "the secret of token " + uuid + " of another account";
+      e.why = AuthExpect::Why::kOtherPat;
     } else if (r.flags & kDeleted) {
       e.may_401 = true;
       e.rule = "3.6";
-      e.why = "the secret of deleted token " + uuid;
+      e.why = AuthExpect::Why::kDeletedPat;
     } else if (!(r.flags & kActive)) {
       e.may_401 = true;
       e.rule = "3.8";
-      e.why = "the secret of inactive token " + uuid;
+      e.why = AuthExpect::Why::kInactivePat;
     } else {
       const Tri ex = token_expired(*t);
       if (ex == Tri::kYes) {
         e.may_401 = true;
         e.rule = "3.4";
-        e.why = "the secret of expired token " + uuid;
+        e.why = AuthExpect::Why::kExpiredPat;
       } else {
         e.may_200 = true;
         e.may_401 = ex == Tri::kMaybe;
         e.rule = "3.8";
-        e.why = "the secret of active token " + uuid;
+        e.why = AuthExpect::Why::kActivePat;
       }
     }
     return e;
   }
   e.may_401 = true;
-  e.why = "a wrong secret for " + fa.username;
+  e.why = AuthExpect::Why::kWrongSecret;
   return e;
+}
+
+std::string Judge::why(const AuthExpect& e) const {
+  using W = AuthExpect::Why;
+  const std::string name(e.has_account ? s_.account_name(e.account) : std::string_view());
+  const std::string uuid(e.pat != kNoIndex ? s_.uuid(e.pat) : std::string_view());
+  switch (e.why) {
+    case W::kUnknownAccount:
+      return "an unknown account";
+    case W::kTwoFactorPassword:
+      return "the password of second-factor account " + name;
+    case W::kPassword:
+      return "the password of " + name;
+    case W::kOtherPat:
+      return "the secret of token " + uuid + " of another account";
+    case W::kDeletedPat:
+      return "the secret of deleted token " + uuid;
+    case W::kInactivePat:
+      return "the secret of inactive token " + uuid;
+    case W::kExpiredPat:
+      return "the secret of expired token " + uuid;
+    case W::kActivePat:
+      return "the secret of active token " + uuid;
+    case W::kWrongSecret:
+      return "a wrong secret for " + name;
+    case W::kUnknownTwoFactor:
+      return "an unknown login_2fa_token";
+    case W::kWrongCode:
+      return "a wrong second-factor code";
+    case W::kFreshCode:
+      return "the correct code for a fresh login_2fa_token";
+    case W::kNoCredentials:
+      return "no credentials";
+    case W::kNonBasic:
+      return "a non-Basic Authorization header";
+    case W::kMalformedBasic:
+      return "malformed Basic credentials";
+  }
+  return "a credential";
 }
 
 void Judge::accept_jwt(std::string_view jwt, const AuthExpect& e, bool lifetime_limited) {
@@ -357,7 +430,7 @@ bool Judge::judge_auth_outcome(const AuthExpect& e, bool body_ok, std::string_vi
   }
   if (st == 200) {
     if (!e.may_200) {
-      violate(e.rule, what() + " with " + e.why +
+      violate(e.rule, what() + " with " + why(e) +
                           " returned 200; it must not authenticate, the answer is 401 (contract " +
                           e.rule + ")");
       return false;
@@ -386,8 +459,8 @@ bool Judge::judge_auth_outcome(const AuthExpect& e, bool body_ok, std::string_vi
       }
     }
     if (!e.may_401) {
-      violate(e.rule, what() + " with " + e.why + " returned 401; it must authenticate (contract " +
-                          e.rule + ")");
+      violate(e.rule, what() + " with " + why(e) +
+                          " returned 401; it must authenticate (contract " + e.rule + ")");
     }
     check_error_body(flavor);
     if (route_ == Route::kLogin && body_json_ && body_.is_object(0)) {
@@ -395,17 +468,17 @@ bool Judge::judge_auth_outcome(const AuthExpect& e, bool body_ok, std::string_vi
       const bool present = n != kNone && body_.kind(n) != JsonKind::kNull;
       if (e.need_2fa) {
         if (!present || !body_.is_string(n) || body_.node(n).len == 0) {
-          violate("4", what() + " with " + e.why +
+          violate("4", what() + " with " + why(e) +
                            " returned 401 without login_2fa_token; the second step needs it "
                            "(contract 4)");
         }
       } else if (present) {
-        violate("4", what() + " with " + e.why +
+        violate("4", what() + " with " + why(e) +
                          " returned 401 with a login_2fa_token; only the correct password of a "
                          "second-factor account gets one (contract 4)");
       }
     } else if (route_ == Route::kLogin && e.need_2fa) {
-      violate("4", what() + " with " + e.why +
+      violate("4", what() + " with " + why(e) +
                        " returned 401 without login_2fa_token; the second step needs it "
                        "(contract 4)");
     }
@@ -426,63 +499,63 @@ bool Judge::judge_auth_outcome(const AuthExpect& e, bool body_ok, std::string_vi
 
 namespace {
 
-// Reads two required string members of a small JSON request body.
+// Reads two required string members of a small JSON request body into `va` and `vb`.
 bool read_pair(const std::string& body, JsonTape& tape, const char* a, const char* b,
                std::string& va, std::string& vb, std::string& problem) {
   if (!tape.parse(body) || !tape.is_object(0)) {
     problem = "a body that is not a JSON object";
     return false;
   }
-  std::string tmp;
   const std::uint32_t na = tape.find(0, a);
   const std::uint32_t nb = tape.find(0, b);
   if (na == kNone || nb == kNone || !tape.is_string(na) || !tape.is_string(nb)) {
     problem = std::string("a body without string ") + a + " and " + b;
     return false;
   }
-  va = std::string(tape.str(na, tmp));
-  vb = std::string(tape.str(nb, tmp));
+  std::string tmp;  // used only for escaped values
+  va.assign(tape.str(na, tmp));
+  vb.assign(tape.str(nb, tmp));
   return true;
 }
 
 }  // namespace
 
 void Judge::auth_token() {
-  std::string ident;
-  std::string secret;
+  Scratch& sc = scratch();
   std::string problem;
-  const bool ok = read_pair(rq_.body, req_, "identifier", "secret", ident, secret, problem);
-  credentials_.push_back(secret);
+  const bool ok = read_pair(rq_.body, req_, "identifier", "secret", sc.pair_a, sc.pair_b, problem);
+  credentials_[0] = sc.pair_b;
   AuthExpect e;
-  if (ok) e = expect_auth(s_.account_index(ident), secret, false);
+  if (ok) e = expect_auth(s_.account_index(sc.pair_a), sc.pair_b, false);
   judge_auth_outcome(e, ok, problem, "access_token");
 }
 
 void Judge::login() {
-  std::string user;
-  std::string password;
+  Scratch& sc = scratch();
   std::string problem;
-  const bool ok = read_pair(rq_.body, req_, "username", "password", user, password, problem);
-  credentials_.push_back(password);
+  const bool ok = read_pair(rq_.body, req_, "username", "password", sc.pair_a, sc.pair_b, problem);
+  credentials_[0] = sc.pair_b;
   AuthExpect e;
-  if (ok) e = expect_auth(s_.account_index(user), password, true);
+  if (ok) e = expect_auth(s_.account_index(sc.pair_a), sc.pair_b, true);
   judge_auth_outcome(e, ok, problem, "token");
 }
 
 void Judge::two_factor_login() {
-  std::string token;
-  std::string code;
+  Scratch& sc = scratch();
   std::string problem;
-  const bool ok = read_pair(rq_.body, req_, "login_2fa_token", "code", token, code, problem);
-  credentials_.push_back(token);
-  credentials_.push_back(code);
+  const bool ok =
+      read_pair(rq_.body, req_, "login_2fa_token", "code", sc.pair_a, sc.pair_b, problem);
+  const std::string_view token = sc.pair_a;
+  const std::string_view code = sc.pair_b;
+  credentials_[0] = token;
+  credentials_[1] = code;
   AuthExpect e;
   std::optional<std::uint32_t> tf;
   if (ok) {
     tf = s_.find_two_factor(token);
     if (!tf) {
       e.may_401 = true;
-      e.why = "an unknown login_2fa_token";
+      e.why = AuthExpect::Why::kUnknownTwoFactor;
     } else {
       const TwoFactorRec& r = s_.two_factor(*tf);
       e.account = r.account;
@@ -490,13 +563,13 @@ void Judge::two_factor_login() {
       const auto& want = s_.fixture().accounts[r.account].second_factor_code;
       if (!want || code != *want) {
         e.may_401 = true;
-        e.why = "a wrong second-factor code";
+        e.why = AuthExpect::Why::kWrongCode;
       } else {
         const bool fresh =
             !r.redeemed && now_.micros - r.issued <= p_.two_factor_window_s * 1'000'000;
         e.may_200 = true;
         e.may_401 = !fresh;
-        e.why = "the correct code for a fresh login_2fa_token";
+        e.why = AuthExpect::Why::kFreshCode;
       }
     }
   }
@@ -555,7 +628,9 @@ void Judge::registry() {
   bool may_401 = false;
   bool malformed_auth = false;
   const char* rule = "5";
-  std::string why = "no credentials";
+  AuthExpect described;
+  described.why = AuthExpect::Why::kNoCredentials;
+  std::string basic;  // the decoded Basic credentials, alive for the whole judgement
   std::uint16_t account = 0;
   Scope pat_scope = Scope::kPublicRead;
   std::uint32_t pat = kNoIndex;
@@ -565,24 +640,25 @@ void Judge::registry() {
     if (!iequals(v.substr(0, sp), "Basic")) {
       // Other schemes are outside the contract: refused, or ignored as anonymous.
       may_401 = true;
-      why = "a non-Basic Authorization header";
+      described.why = AuthExpect::Why::kNonBasic;
     } else {
-      const auto decoded =
+      auto decoded =
           base64_decode(sp == std::string_view::npos ? std::string_view() : trim(v.substr(sp + 1)));
-      const std::size_t colon = decoded.ok() ? decoded->find(':') : std::string::npos;
+      if (decoded.ok()) basic = std::move(*decoded);
+      const std::size_t colon = decoded.ok() ? basic.find(':') : std::string::npos;
       if (colon == std::string::npos) {
         malformed_auth = true;
         may_200 = false;
         may_401 = true;
-        why = "malformed Basic credentials";
+        described.why = AuthExpect::Why::kMalformedBasic;
       } else {
-        const std::string user = decoded->substr(0, colon);
-        const std::string secret = decoded->substr(colon + 1);
-        credentials_.push_back(secret);
+        const std::string_view user = std::string_view(basic).substr(0, colon);
+        const std::string_view secret = std::string_view(basic).substr(colon + 1);
+        credentials_[0] = secret;
         const AuthExpect e = expect_auth(s_.account_index(user), secret, false);
         may_200 = e.may_200;
         may_401 = e.may_401;
-        why = e.why;
+        described = e;
         rule = std::string_view(e.rule) == "4" ? "5" : e.rule;
         account = e.account;
         if (e.may_200) {
@@ -600,8 +676,8 @@ void Judge::registry() {
 
   if (st == 401) {
     if (!may_401) {
-      violate(rule, what() + " with " + why + " returned 401; it must get a token (contract " +
-                        rule + ")");
+      violate(rule, what() + " with " + why(described) +
+                        " returned 401; it must get a token (contract " + rule + ")");
     }
     return;
   }
@@ -618,8 +694,8 @@ void Judge::registry() {
     return;
   }
   if (!may_200) {
-    violate(rule,
-            what() + " with " + why + " returned 200; it must get 401 (contract " + rule + ")");
+    violate(rule, what() + " with " + why(described) + " returned 200; it must get 401 (contract " +
+                      rule + ")");
     return;
   }
   if (!body_json_ || !body_.is_object(0)) {
@@ -686,7 +762,9 @@ void Judge::registry() {
     }
     return 0;
   };
-  const std::string who = cred == Cred::kAnonymous ? std::string("an anonymous request") : why;
+  auto who = [&] {
+    return cred == Cred::kAnonymous ? std::string("an anonymous request") : why(described);
+  };
   for (const Wanted& w : wanted) {
     std::uint8_t granted = 0;
     for (const AccessGrant& g : ji.access) {
@@ -705,11 +783,11 @@ void Judge::registry() {
       }
     }
     if (granted & ~upper) {
-      violate("5", what() + " for " + who + " granted " + actions_text(granted) + " on " +
+      violate("5", what() + " for " + who() + " granted " + actions_text(granted) + " on " +
                        w.name.substr(0, 80) + "; at most " + actions_text(upper) +
                        " is allowed (contract 5)");
     } else if (lower & ~granted) {
-      violate("5", what() + " for " + who + " granted " + actions_text(granted) + " on " +
+      violate("5", what() + " for " + who() + " granted " + actions_text(granted) + " on " +
                        w.name.substr(0, 80) + "; " + actions_text(lower) +
                        " is required (contract 5)");
     }
