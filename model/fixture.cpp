@@ -106,7 +106,8 @@ Json encode_fixture(const Fixture& f) {
     out["accounts"].push_back(std::move(acc));
   }
   for (const auto& r : f.repositories) {
-    out["repositories"].push_back({{"owner", r.owner}, {"name", r.name}, {"private", r.is_private}});
+    out["repositories"].push_back(
+        {{"owner", r.owner}, {"name", r.name}, {"private", r.is_private}});
   }
   return out;
 }
