@@ -53,6 +53,20 @@ class EmbeddedTarget final : public properties::Target {
     if (http_) return *http_;
     return in_process_;
   }
+  // A parallel branch's own connection: a new keep-alive connection to the listener, or a direct
+  // call into whichever core is current.
+  Result<std::unique_ptr<http::Transport>> open_transport() override {
+    if (!listener_) {
+      return std::unique_ptr<http::Transport>(std::make_unique<http::FunctionTransport>(
+          [this](const model::HttpRequest& r) { return current()->handle(r); }));
+    }
+    http::HttpTransportOptions http;
+    http.base_url = listener_->base_url();
+    http.user_agent = "patrol-check";
+    auto t = http::HttpTransport::create(http);
+    if (!t.ok()) return t.error();
+    return std::unique_ptr<http::Transport>(std::move(*t));
+  }
   model::Timestamp now() override { return core_->now(); }
   bool can_advance_clock() const override { return true; }
   model::Status advance_clock(std::chrono::seconds by) override {

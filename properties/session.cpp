@@ -8,6 +8,9 @@ using model::Result;
 Session::Session(Target& target, const model::Profile& profile)
     : target_(target), profile_(profile), state_(target.fixture(), target.now()) {}
 
+Session::Session(Target& target, const model::Profile& profile, model::ModelState initial)
+    : target_(target), profile_(profile), state_(std::move(initial)) {}
+
 Result<const Step*> Session::exchange(const std::string& command, HttpRequest request,
                                       const std::vector<const char*>& rules,
                                       model::ListingWalk* walk) {

@@ -27,6 +27,8 @@ struct Step {
 class Session {
  public:
   Session(Target& target, const model::Profile& profile);
+  // Starts from a model state learned elsewhere (a parallel branch continues from its prefix).
+  Session(Target& target, const model::Profile& profile, model::ModelState initial);
 
   // Sends one request, judges the response, records the step. A transport error is returned
   // as is (the run stops: the target is unreachable or refused by a policy).

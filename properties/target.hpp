@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "http/transport.hpp"
@@ -19,6 +20,12 @@ class Target {
 
   // The transport every exchange of the run goes through.
   virtual http::Transport& transport() = 0;
+  // Opens another connection to the same target for one concurrent client of a parallel run;
+  // the caller owns it and uses it from one thread. Targets that cannot give one answer an error.
+  virtual model::Result<std::unique_ptr<http::Transport>> open_transport() {
+    return model::make_error(model::ErrorKind::kInvalid,
+                             "this target cannot open a connection per concurrent client");
+  }
   // The instant the oracle judges the next exchange at.
   virtual model::Timestamp now() = 0;
   // True when advance_clock() works (the embedded server's manual clock).
