@@ -119,9 +119,9 @@ class Simulation {
     for (int c = 0; c < kClients; ++c) {
       clients_[c].account = c < kClients / 2 ? "alice" : "bob";
       if (c < kClients / 2) {
-        record(c, json_request("POST", "/v2/auth/token", "",
-                               Json{{"identifier", "alice"}, {"secret", "alice-password-1"}}
-                                   .dump()));
+        record(c,
+               json_request("POST", "/v2/auth/token", "",
+                            Json{{"identifier", "alice"}, {"secret", "alice-password-1"}}.dump()));
         clients_[c].jwt = Json::parse(history.operations.back().response.body)["access_token"];
       } else {
         record(c, json_request("POST", "/v2/users/login", "",
@@ -270,8 +270,8 @@ int main(int argc, char** argv) {
       clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
       const double cpu = static_cast<double>(c1.tv_sec - c0.tv_sec) +
                          static_cast<double>(c1.tv_nsec - c0.tv_nsec) / 1e9;
-      std::printf("%-24s %7zu %6zu %10zu %8.3f %8.3f %6.0f MiB %7.1f MiB %8zu  %s%s%s\n",
-                  mix.name, h.operations.size(), r.parts, r.judgements, r.seconds, cpu, peak_mib(),
+      std::printf("%-24s %7zu %6zu %10zu %8.3f %8.3f %6.0f MiB %7.1f MiB %8zu  %s%s%s\n", mix.name,
+                  h.operations.size(), r.parts, r.judgements, r.seconds, cpu, peak_mib(),
                   static_cast<double>(r.peak_bytes) / (1 << 20), r.memo_entries,
                   std::string(patrol::properties::to_string(r.verdict)).c_str(),
                   r.reason.empty() ? "" : ": ", r.reason.c_str());
