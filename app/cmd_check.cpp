@@ -9,6 +9,7 @@
 
 #include "app/args.hpp"
 #include "app/bundle.hpp"
+#include "app/check_parallel.hpp"
 #include "app/commands.hpp"
 #include "app/files.hpp"
 #include "app/targets.hpp"
@@ -45,6 +46,10 @@ const std::vector<OptionSpec> kOptions = {
     {"ca-file", true, false, "PEM CA bundle for TLS verification", "FILE"},
     {"timeout", true, false, "per-request timeout in seconds (default 15)", "SECONDS"},
     {"dry-run", false, false, "print the plan and exit without sending anything"},
+    {"parallel", true, false,
+     "run programs of N concurrent branches and check their histories for linearizability "
+     "(embedded target)",
+     "N"},
 };
 
 constexpr const char* kUsage =
@@ -163,6 +168,7 @@ int run_check(int argc, char** argv) {
   if (auto f = args.value("fixture")) repro += " --fixture " + *f;
 
   std::unique_ptr<properties::Target> target;
+  std::shared_ptr<properties::RaceScheduler> race;  // holds race windows open in --parallel
   const bool remote = args.has("target");
   if (remote) {
     if (!args.values("fault").empty()) {
@@ -209,6 +215,10 @@ int run_check(int argc, char** argv) {
     eo.server.profile = opts.profile.name == "spec" ? "spec" : "hub";
     eo.server.faults = args.values("fault");
     eo.in_process = args.has("in-process");
+    if (args.has("parallel")) {
+      race = std::make_shared<properties::RaceScheduler>();
+      eo.server.race_window_hook = [race](std::string_view w) { race->window(w); };
+    }
     for (const auto& f : eo.server.faults) repro += " --fault " + f;
     if (eo.in_process) repro += " --in-process";
     if (args.has("dry-run")) {
@@ -224,6 +234,7 @@ int run_check(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   opts.interrupted = &g_interrupted;
+  if (args.has("parallel")) return run_parallel_check(args, *target, opts, race.get(), repro);
   const bool tty = ::isatty(2);
   opts.progress = [&](int done, int total, std::int64_t steps_done, bool failing) {
     if (tty) {

@@ -22,5 +22,6 @@ int run_replay_server(int argc, char** argv);
 int run_replay(int argc, char** argv);
 int run_verify(int argc, char** argv);
 int run_scan(int argc, char** argv);
+int run_linearize(int argc, char** argv);
 
 }  // namespace patrol::app

@@ -20,6 +20,8 @@ constexpr Subcommand kSubcommands[] = {
     {"replay", "re-issue a cassette against a live target and diff the responses", run_replay},
     {"verify", "judge a recorded session against the contract, offline", run_verify},
     {"scan", "find unredacted secrets in files (a CI gate)", run_scan},
+    {"linearize", "check a concurrent history (JSON) for linearizability against the model",
+     run_linearize},
     {"version", "print patrol's version", run_version},
 };
 

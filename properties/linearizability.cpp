@@ -115,8 +115,22 @@ Json text_json(const std::string& s) {
   return Json{{"base64", model::base64_encode(s)}};
 }
 
+// A redacted JWT signature ("<<patrol:jwt:N>>") reads back as a stable base64url stand-in, so
+// the model sees a well-formed JWT with the same identity wherever it appears.
+std::string restore_jwt_placeholders(std::string text) {
+  constexpr std::string_view kOpen = "<<patrol:jwt:";
+  for (std::size_t p = text.find(kOpen); p != std::string::npos; p = text.find(kOpen, p + 1)) {
+    std::size_t e = p + kOpen.size();
+    while (e < text.size() && text[e] >= '0' && text[e] <= '9') ++e;
+    if (e == p + kOpen.size() || text.compare(e, 2, ">>") != 0) continue;
+    const std::string n = text.substr(p + kOpen.size(), e - p - kOpen.size());
+    text.replace(p, e + 2 - p, model::base64url_encode("patrol redacted jwt " + n));
+  }
+  return text;
+}
+
 Result<std::string> text_from(const Json& j, const std::string& path) {
-  if (j.is_string()) return j.get<std::string>();
+  if (j.is_string()) return restore_jwt_placeholders(j.get<std::string>());
   if (j.is_object() && j.size() == 1 && j.contains("base64") && j["base64"].is_string()) {
     auto d = model::base64_decode(j["base64"].get<std::string>());
     if (!d.ok()) return make_error(ErrorKind::kParse, path + ".base64: " + d.error().message);
@@ -343,11 +357,10 @@ class HistoryRedactor {
       std::string_view run = text.substr(p, e - p);
       if (model::looks_like_jwt(run) && !seen_.count(std::string(run))) {
         const std::size_t second = run.rfind('.');
-        // Header and claims stay readable; the signature becomes a marker that still parses.
-        std::string marker =
-            model::base64url_encode("patrol redacted signature " + std::to_string(++count_));
+        // Header and claims stay readable; the signature becomes the recorder's placeholder.
         seen_.insert(std::string(run));
-        long_.emplace_back(std::string(run), std::string(run.substr(0, second + 1)) + marker);
+        long_.emplace_back(std::string(run), std::string(run.substr(0, second + 1)) +
+                                                 "<<patrol:jwt:" + std::to_string(++count_) + ">>");
       }
       p = e;
     }

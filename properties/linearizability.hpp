@@ -34,7 +34,8 @@
 // passwords and second-factor codes become "<<patrol:password:USER>>" / "<<patrol:code:USER>>"
 // in the operations and in the fixture alike, PAT secrets "dckr_pat_<<patrol:secret:N>>",
 // login_2fa_tokens "<<patrol:2fa:N>>", and JWTs keep header and claims with the signature
-// replaced; every replacement is consistent, so a redacted history checks like the original.
+// replaced by "<<patrol:jwt:N>>" (read back as a base64url stand-in); every replacement is
+// consistent, so a redacted history, once read back, checks like the original.
 #pragma once
 
 #include <cstddef>
