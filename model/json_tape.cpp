@@ -67,6 +67,44 @@ void append_code_point(std::string& out, std::uint32_t cp) {
   }
 }
 
+// For a number from_chars found out of range: true when it is too large, false when it is too
+// small. Decides by the decimal exponent of its first significant digit.
+bool overflows(const char* b, const char* e) {
+  if (*b == '-') ++b;
+  const char* p = b;
+  std::int64_t lead = 0;
+  bool seen = false;
+  while (p < e && *p >= '0' && *p <= '9') {  // integer part
+    if (*p != '0' || seen) {
+      if (seen) ++lead;
+      seen = true;
+    }
+    ++p;
+  }
+  if (p < e && *p == '.') {
+    ++p;
+    std::int64_t j = 0;
+    while (p < e && *p >= '0' && *p <= '9') {
+      if (!seen && *p != '0') {
+        seen = true;
+        lead = -(j + 1);
+      }
+      ++j;
+      ++p;
+    }
+  }
+  if (!seen) return false;  // zero
+  std::int64_t exponent = 0;
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    ++p;
+    const bool negative = p < e && *p == '-';
+    if (p < e && (*p == '-' || *p == '+')) ++p;
+    for (; p < e && exponent < 1'000'000; ++p) exponent = exponent * 10 + (*p - '0');
+    if (negative) exponent = -exponent;
+  }
+  return lead + exponent >= 0;
+}
+
 }  // namespace
 
 bool JsonTape::fail(std::size_t offset, const char* what) {
@@ -205,6 +243,14 @@ __attribute__((always_inline)) inline bool JsonTape::parse_number(std::size_t& i
     while (i < n && is_digit(s[i])) ++i;
   }
   node.len = static_cast<std::uint32_t>(i - node.begin);
+  // Like nlohmann, refuse a number that overflows a double (underflow to zero is fine).
+  if (!node.integral || node.len > 18) {
+    const char* b = s + node.begin;
+    double d = 0.0;
+    if (std::from_chars(b, s + i, d).ec == std::errc::result_out_of_range && overflows(b, s + i)) {
+      return fail(node.begin, "number out of range");
+    }
+  }
   return true;
 }
 
