@@ -2,8 +2,12 @@
 // URLs. Synchronisation uses condition variables, never sleeps.
 #include "http/http_transport.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -21,6 +25,7 @@ using model::HttpRequest;
 class LoopbackServer {
  public:
   explicit LoopbackServer(std::function<void(httplib::Server&)> routes) {
+    server_.set_keep_alive_max_count(1000);  // Debian's build closes after 5 requests
     routes(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -134,11 +139,16 @@ TEST(HttpTransport, ASlowServerTimesOutInsteadOfHanging) {
 }
 
 TEST(HttpTransport, ADeadEndpointIsUnavailable) {
-  int port = 0;
-  {
-    httplib::Server probe;
-    port = probe.bind_to_any_port("127.0.0.1");
-  }  // closed again: nothing listens there now
+  // A socket bound but never listening: its port is ours and refuses connections.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int port = ntohs(addr.sin_port);
   HttpTransportOptions opts{"http://127.0.0.1:" + std::to_string(port)};
   opts.connect_timeout = std::chrono::milliseconds(500);
   auto t = HttpTransport::create(opts);
@@ -146,6 +156,7 @@ TEST(HttpTransport, ADeadEndpointIsUnavailable) {
   auto res = (*t)->send(HttpRequest{"GET", "/v2/access-tokens"});
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.error().kind, ErrorKind::kUnavailable) << res.error().message;
+  ::close(fd);
 }
 
 TEST(HttpTransport, AMissingCaFileIsAConfigurationError) {
