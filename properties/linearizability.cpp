@@ -1645,8 +1645,9 @@ std::string millis(std::int64_t ns) {
 
 // What both renderings share: the redacted operations, numbered in invocation order.
 struct View {
-  History h;  // redacted
-  std::vector<std::size_t> ops;
+  History h;                          // redacted
+  std::vector<std::size_t> ops;       // shown: a window around the stuck operation
+  std::size_t total = 0;              // operations in the counterexample
   std::map<std::size_t, int> number;  // history index -> #n
   std::vector<int> clients;
   std::int64_t t0 = 0;
@@ -1654,18 +1655,29 @@ struct View {
   std::set<std::size_t> explained;
   std::vector<std::string> why;
 
-  View(const History& history, const Counterexample& ce) {
+  // Shows at most `window` operations: those invoked just before and after the stuck one.
+  View(const History& history, const Counterexample& ce, std::size_t window) {
     HistoryRedactor red(history);
     h = red.apply(history);
     ops = ce.operations;
     std::stable_sort(ops.begin(), ops.end(), [&](std::size_t a, std::size_t b) {
       return h.operations[a].invoke_ns < h.operations[b].invoke_ns;
     });
-    std::set<int> cs;
+    total = ops.size();
+    std::size_t at = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       number[ops[i]] = static_cast<int>(i + 1);
-      cs.insert(h.operations[ops[i]].client);
+      if (ops[i] == ce.stuck) at = i;
     }
+    if (ops.size() > window) {
+      const std::size_t after = window / 4;
+      std::size_t first = at + after + 1 > window ? at + after + 1 - window : 0;
+      first = std::min(first, ops.size() - window);
+      ops = std::vector<std::size_t>(ops.begin() + static_cast<std::ptrdiff_t>(first),
+                                     ops.begin() + static_cast<std::ptrdiff_t>(first + window));
+    }
+    std::set<int> cs;
+    for (std::size_t i : ops) cs.insert(h.operations[i].client);
     clients.assign(cs.begin(), cs.end());
     if (!ops.empty()) {
       t0 = h.operations[ops.front()].invoke_ns;
@@ -1682,15 +1694,40 @@ struct View {
     auto it = number.find(i);
     return it == number.end() ? "?" : "#" + std::to_string(it->second);
   }
+  // "showing #a..#b of N" when the window hides some.
+  std::string shown() const {
+    if (ops.size() == total || ops.empty()) return "";
+    return "showing " + num(ops.front()) + ".." + num(ops.back()) + " of " + std::to_string(total) +
+           " operations, around the one no explanation places";
+  }
+  // The explanation's last operations (a long one is cut at the front).
+  std::string explanation(const Counterexample& ce) const {
+    if (ce.explained.empty()) return "(none: the first operations already fail)";
+    std::string out;
+    std::size_t from = ce.explained.size() > 12 ? ce.explained.size() - 12 : 0;
+    if (from > 0) out = "(" + std::to_string(from) + " earlier operations), ";
+    for (std::size_t k = from; k < ce.explained.size(); ++k) {
+      out += (k > from ? ", " : "") + num(ce.explained[k]);
+    }
+    return out;
+  }
 };
+
+constexpr std::size_t kTextWindow = 40;
+constexpr std::size_t kHtmlWindow = 300;
 
 }  // namespace
 
 std::string render_timeline_text(const History& history, const Counterexample& ce) {
-  const View v(history, ce);
+  const View v(history, ce, kTextWindow);
   std::string out = "not linearizable: " + ce.part + "\n";
-  out += "no order of these " + std::to_string(v.ops.size()) +
-         " operations consistent with real time explains every response\n\n";
+  out += "no order of these " + std::to_string(v.total) +
+         " operations consistent with real time explains every response\n";
+  if (!ce.exact) {
+    out += "(too large to confirm by comparing states: the verdict rests on 128-bit memo keys)\n";
+  }
+  if (!v.shown().empty()) out += "(" + v.shown() + ")\n";
+  out += "\n";
 
   // Lane chart in event order: every call and every response gets its own column.
   struct Ev {
@@ -1740,14 +1777,7 @@ std::string render_timeline_text(const History& history, const Counterexample& c
     if (i == ce.stuck) out += "   <- no explanation places this";
     out += "\n";
   }
-  out += "\nthe furthest explanation: ";
-  if (ce.explained.empty()) {
-    out += "(none: the first operations already fail)";
-  } else {
-    for (std::size_t k = 0; k < ce.explained.size(); ++k) {
-      out += (k ? ", " : "") + v.num(ce.explained[k]);
-    }
-  }
+  out += "\nthe furthest explanation: " + v.explanation(ce);
   out += "; then " + v.num(ce.stuck) + " cannot follow";
   if (v.why.empty()) {
     out += " (every order from there on was already explored)\n";
@@ -1759,7 +1789,7 @@ std::string render_timeline_text(const History& history, const Counterexample& c
 }
 
 std::string render_timeline_html(const History& history, const Counterexample& ce) {
-  const View v(history, ce);
+  const View v(history, ce, kHtmlWindow);
   const double span = static_cast<double>(std::max<std::int64_t>(1, v.t1 - v.t0));
   std::map<std::size_t, std::size_t> order;
   for (std::size_t k = 0; k < ce.explained.size(); ++k) order[ce.explained[k]] = k + 1;
@@ -1783,8 +1813,9 @@ std::string render_timeline_html(const History& history, const Counterexample& c
       "pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:12px}\n"
       "</style></head><body>\n";
   out += "<h1>Not linearizable</h1>\n<p>Part: <b>" + xml_escape(ce.part) +
-         "</b>. No order of these " + std::to_string(v.ops.size()) +
-         " operations consistent with real time explains every response.</p>\n";
+         "</b>. No order of these " + std::to_string(v.total) +
+         " operations consistent with real time explains every response" +
+         (v.shown().empty() ? "" : " (" + xml_escape(v.shown()) + ")") + ".</p>\n";
   out +=
       "<p class=\"legend\"><span style=\"background:#2e7d32\">in the furthest explanation "
       "(its order)</span><span style=\"background:#c62828\">cannot be placed</span>"
@@ -1813,14 +1844,8 @@ std::string render_timeline_html(const History& history, const Counterexample& c
     }
     out += "</div>\n";
   }
-  out += "</div>\n<h2>Why</h2>\n<p>The furthest explanation linearizes ";
-  if (ce.explained.empty()) {
-    out += "nothing";
-  } else {
-    for (std::size_t k = 0; k < ce.explained.size(); ++k) {
-      out += (k ? ", " : "") + v.num(ce.explained[k]);
-    }
-  }
+  out += "</div>\n<h2>Why</h2>\n<p>The furthest explanation linearizes " +
+         xml_escape(v.explanation(ce));
   out += "; then " + xml_escape(v.num(ce.stuck)) + " cannot follow";
   if (v.why.empty()) {
     out += " (every order from there on was already explored).</p>\n";
