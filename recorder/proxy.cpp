@@ -93,6 +93,12 @@ void RecordingProxy::handle(const httplib::Request& req, httplib::Response& res)
   std::string connection = req.get_header_value("Connection");
   for (const auto& [k, v] : req.headers) {
     if (is_hop_by_hop(k, connection) || is_framing(k)) continue;
+    // cpp-httplib hands the body over already decoded: it goes upstream (and into the cassette)
+    // as identity, so its coding must not be claimed.
+    if (model::header_name_equal(k, "Content-Encoding") &&
+        (v == "gzip" || v == "deflate" || v == "br")) {
+      continue;
+    }
     out.headers.add(k, v);
   }
   out.headers.add("Accept-Encoding", "identity");

@@ -159,6 +159,34 @@ TEST(Proxy, ForwardsAndRecordsByteExact) {
   EXPECT_EQ(e.response.headers.get("Set-Cookie"), "a=<<patrol:secret:2>>; Path=/");
 }
 
+TEST(Proxy, CompressedRequestBodiesGoUpstreamDecoded) {
+  EchoUpstream upstream;
+  ScratchDir dir;
+  auto writer = CassetteWriter::open(dir.file("g.har"), WriterOptions{});
+  ASSERT_TRUE(writer.ok());
+  ProxyOptions po;
+  po.upstream.base_url = upstream.url();
+  auto proxy = RecordingProxy::start(po, **writer);
+  ASSERT_TRUE(proxy.ok());
+  const std::string body = R"({"token_label":"compressed","scopes":["repo:read"]})";
+  {
+    auto client = client_for((*proxy)->port());
+    client->set_compress(true);  // gzip-encodes the request body
+    auto res = client->Post("/v2/access-tokens", body, "application/json");
+    ASSERT_TRUE(res);
+  }
+  auto seen = upstream.last();
+  EXPECT_EQ(seen.body, body);
+  EXPECT_TRUE(values(seen.headers, "Content-Encoding").empty());
+  (*proxy)->stop();
+  ASSERT_TRUE((*writer)->finish().ok());
+  auto cassette = read_cassette(dir.file("g.har"));
+  ASSERT_TRUE(cassette.ok());
+  ASSERT_EQ(cassette->entries.size(), 1u);
+  EXPECT_EQ(cassette->entries[0].request.body, body);
+  EXPECT_FALSE(cassette->entries[0].request.headers.has("Content-Encoding"));
+}
+
 TEST(Proxy, ServesManyClientsAtOnceAndRecordsEveryExchange) {
   EchoUpstream upstream;
   ScratchDir dir;
