@@ -626,8 +626,9 @@ void Judge::check_read_token_member(std::uint32_t node, int entry) {
 void Judge::check_last_used(std::uint32_t node, std::uint32_t token, int entry) {
   const auto& r = s_.rec(token);
   const bool used = (r.flags & kUsed) != 0;
+  const bool adopted = (r.flags & kAdopted) != 0;  // its use before the first exchange is unknown
   if (node == kNone || body_.kind(node) == JsonKind::kNull) {
-    if (used && p_.last_used_set_by_use) {
+    if (used && p_.last_used_set_by_use && !adopted) {
       violate("3.8",
               what() + " shows " + field(entry, "last_used") + " null for token " +
                   std::string(s_.uuid(token)) +
@@ -653,7 +654,7 @@ void Judge::check_last_used(std::uint32_t node, std::uint32_t token, int entry) 
     return;
   }
   const std::string_view uuid = s_.uuid(token);
-  if (!used && p_.last_used_null_until_use) {
+  if (!used && !adopted && p_.last_used_null_until_use) {
     violate("3.8",
             what() + " shows " + field(entry, "last_used") + " set for token " + std::string(uuid) +
                 ", which never authenticated; last_used is null until first use "
@@ -1393,6 +1394,43 @@ void Judge::list(std::uint16_t account) {
   unexpected("1", "E2 answers 200 or 400");
 }
 
+std::optional<std::uint32_t> Judge::adopt(std::uint32_t obj, std::uint16_t account) {
+  const TokenFields f = collect(obj);
+  if (f.uuid == kNone || !body_.is_string(f.uuid)) return std::nullopt;
+  const std::string uuid(body_.str(f.uuid, scratch2_));
+  if (uuid.empty() || s_.find_token(uuid)) return std::nullopt;
+  ModelState::NewToken nt;
+  nt.uuid = uuid;
+  std::string label;
+  if (f.token_label != kNone && body_.is_string(f.token_label)) {
+    label = std::string(body_.str(f.token_label, scratch2_));
+  }
+  nt.label = label;
+  nt.account = account;
+  nt.adopted = true;
+  nt.is_active = f.is_active == kNone || body_.kind(f.is_active) != JsonKind::kFalse;
+  nt.created_at = now_;
+  if (f.created_at != kNone && body_.is_string(f.created_at)) {
+    if (auto t = parse_time(body_.str(f.created_at, scratch2_))) nt.created_at = *t;
+  }
+  if (f.expires_at != kNone && body_.is_string(f.expires_at)) {
+    nt.expires_at = parse_time(body_.str(f.expires_at, scratch2_));
+  }
+  nt.scopes_absent = true;
+  if (f.scopes != kNone && body_.is_array(f.scopes)) {
+    for (std::uint32_t e = f.scopes + 1; e < body_.node(f.scopes).end; e = body_.next_sibling(e)) {
+      const auto sc = body_.is_string(e) ? scope_of(body_.str(e, scratch2_)) : std::nullopt;
+      if (sc && (nt.scopes_absent || *sc > nt.scope)) nt.scope = *sc;
+      if (sc) nt.scopes_absent = false;
+    }
+  }
+  return s_.add_token(nt);
+}
+
+bool Judge::adoptable(std::uint16_t account) const {
+  return s_.baseline() == Baseline::kUnknown && s_.unseen(account).value_or(1) > 0;
+}
+
 void Judge::check_page(std::uint16_t account, std::int64_t page, std::int64_t size, bool clamped) {
   if (!body_json_ || !body_.is_object(0)) {
     violate("1", what() +
@@ -1405,10 +1443,15 @@ void Judge::check_page(std::uint16_t account, std::int64_t page, std::int64_t si
   const std::uint32_t n_results = body_.find(0, "results");
   const std::uint32_t n_next = body_.find(0, "next");
   const std::uint32_t n_prev = body_.find(0, "previous");
-  const auto live = static_cast<std::int64_t>(s_.live_count(account));
-
   std::optional<std::int64_t> count;
   if (n_count != kNone) count = body_.integer(n_count);
+  // Baseline::kUnknown: the first count tells how many tokens the model has not seen.
+  const auto known = static_cast<std::int64_t>(s_.live_count(account));
+  if (!s_.unseen(account) && count && *count >= known) {
+    s_.set_unseen(account, static_cast<std::uint32_t>(*count - known));
+  }
+  const std::int64_t unseen = s_.unseen(account).value_or(0);
+  const std::int64_t live = known + unseen;  // the account's tokens, seen or not
   if (!count || *count < 0) {
     violate("1", what() + " returned 200 without a non-negative integer count (contract 1)",
             n_count == kNone ? status_excerpt() : node_excerpt(n_count));
@@ -1429,8 +1472,9 @@ void Judge::check_page(std::uint16_t account, std::int64_t page, std::int64_t si
                 ", outside 0..count; active_count <= count (contract 6)",
             node_excerpt(n_active));
   } else if (p_.active_count_exact) {
-    const auto [lo, hi] =
+    const auto [lo, known_hi] =
         s_.active_count_bounds(account, [&](Timestamp t) { return win_.expired(t.micros); });
+    const std::int64_t hi = known_hi + unseen;  // unseen tokens may be active or not
     if (*active < lo || *active > hi) {
       violate("A18",
               what() + " returned active_count " + std::to_string(*active) + " but " +
@@ -1517,7 +1561,8 @@ void Judge::check_page(std::uint16_t account, std::int64_t page, std::int64_t si
       continue;
     }
     const std::string_view uuid = body_.str(nu, scratch2_);
-    const auto tok = s_.find_token(uuid);
+    auto tok = s_.find_token(uuid);
+    if (!tok && s_.unseen(account).value_or(0) > 0) tok = adopt(e, account);
     if (!tok) {
       violate("6",
               what() + " lists token " + truncate(std::string(uuid), 60) +
@@ -1715,8 +1760,31 @@ bool Judge::judge_non_own(const Target& t, bool may_400) {
   return false;
 }
 
+bool Judge::adopt_target(Target& t, std::uint16_t account) {
+  const int st = rs_.status;
+  if (t.kind != Target::Kind::kUnknown || !adoptable(account) || st < 200 || st > 299) {
+    return false;
+  }
+  if (route_ == Route::kDelete) {
+    // An unseen token of the caller, deleted: one fewer unseen.
+    if (const auto u = s_.unseen(account); u && *u > 0) s_.set_unseen(account, *u - 1);
+    if (st != 204 && !p_.delete_any_2xx) {
+      violate("A7",
+              what() + " returned " + status_text() + "; a successful DELETE is 204 (contract A7)");
+    }
+    return true;
+  }
+  if (!body_json_ || !body_.is_object(0)) return false;
+  const auto tok = adopt(0, account);
+  if (!tok) return false;
+  t.kind = Target::Kind::kOwn;
+  t.token = *tok;
+  return false;
+}
+
 void Judge::get_item(std::uint16_t account) {
-  const Target t = resolve(account);
+  Target t = resolve(account);
+  if (adopt_target(t, account)) return;
   if (judge_non_own(t, false)) return;
   if (rs_.status == 200) {
     if (!body_json_ || !body_.is_object(0)) {
@@ -1810,7 +1878,8 @@ void Judge::patch_item(std::uint16_t account) {
   const bool may_400 = !pr.valid || extras_may_400 ||
                        (pr.unknown_members && p_.unknown_request_members_may_be_400) ||
                        (pr.empty && p_.empty_patch_may_be_400);
-  const Target t = resolve(account);
+  Target t = resolve(account);
+  if (adopt_target(t, account)) return;
   if (judge_non_own(t, !pr.valid)) return;
   const Tri expired = token_expired(t.token);
   if (st == 200) {
@@ -1875,7 +1944,8 @@ void Judge::patch_item(std::uint16_t account) {
 
 void Judge::delete_item(std::uint16_t account) {
   const int st = rs_.status;
-  const Target t = resolve(account);
+  Target t = resolve(account);
+  if (adopt_target(t, account)) return;
   if (judge_non_own(t, false)) return;
   if (st == 204 || (st >= 200 && st < 300)) {
     if (st != 204 && !p_.delete_any_2xx) {

@@ -181,6 +181,13 @@ class Judge {
     bool variant = false;  // a non-canonical spelling of a known uuid (A8)
   };
   Target resolve(std::uint16_t account) const;
+  // Baseline::kUnknown: adds a token object the model never saw as an unseen token of `account`.
+  std::optional<std::uint32_t> adopt(std::uint32_t obj, std::uint16_t account);
+  // True when an unknown uuid may be an unseen token of the account.
+  bool adoptable(std::uint16_t account) const;
+  // For a successful E3..E5 on an unknown uuid that may be an unseen token: adopts it (E3, E4
+  // continue as on an own token) or records its deletion (E5, returns true: judged).
+  bool adopt_target(Target& t, std::uint16_t account);
   bool malformed_ok() const;
   // Judges E3..E5 on anything but the caller's live token; returns false for an own token.
   bool judge_non_own(const Target& t, bool may_400);

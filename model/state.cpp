@@ -17,9 +17,14 @@ std::uint64_t jwt_key(std::string_view text) {
 
 }  // namespace
 
-ModelState::ModelState(Fixture fixture, Timestamp start)
-    : fixture_(std::make_shared<const Fixture>(std::move(fixture))), last_seen_(start) {
+ModelState::ModelState(Fixture fixture, Timestamp start, Baseline baseline)
+    : fixture_(std::make_shared<const Fixture>(std::move(fixture))),
+      last_seen_(start),
+      baseline_(baseline) {
   accounts_.resize(fixture_->accounts.size());
+  if (baseline == Baseline::kUnknown) {
+    for (auto& a : accounts_) a.unseen = -1;
+  }
   bloom_.assign(8, 0);  // 512 bits
   bloom_shift_ = 64 - 9;
 }
@@ -56,6 +61,7 @@ TokenView ModelState::token(std::uint32_t index) const {
   v.is_active = (t.flags & detail::kActive) != 0;
   v.deleted = (t.flags & detail::kDeleted) != 0;
   v.used = (t.flags & detail::kUsed) != 0;
+  v.adopted = (t.flags & detail::kAdopted) != 0;
   v.created_at = Timestamp{t.created_at};
   if (t.expires_at != kNoTime) v.expires_at = Timestamp{t.expires_at};
   if (t.last_used != kNoTime) v.last_used = Timestamp{t.last_used};
@@ -226,7 +232,8 @@ std::uint32_t ModelState::add_token(const NewToken& t) {
   r.account = t.account;
   r.scope = static_cast<std::uint8_t>(t.scope);
   r.flags = static_cast<std::uint8_t>((t.is_active ? detail::kActive : 0) |
-                                      (t.scopes_absent ? detail::kScopesAbsent : 0));
+                                      (t.scopes_absent ? detail::kScopesAbsent : 0) |
+                                      (t.adopted ? detail::kAdopted : 0));
   r.observed_seq = mutation_seq_;
   const auto index = static_cast<std::uint32_t>(tokens_.size());
   tokens_.push_back(r);
@@ -236,7 +243,11 @@ std::uint32_t ModelState::add_token(const NewToken& t) {
   detail::AccountRec& a = accounts_[t.account];
   ++a.live;
   if (t.is_active) ++a.active_live;
-  ++a.generation;
+  if (t.adopted && a.unseen > 0) {
+    --a.unseen;  // it was counted among the unseen
+  } else {
+    ++a.generation;
+  }
   return index;
 }
 
@@ -357,6 +368,7 @@ struct Hasher {
 std::uint64_t ModelState::fingerprint() const {
   Hasher h;
   h.add(static_cast<std::uint64_t>(last_seen_.micros));
+  for (const auto& a : accounts_) h.add(static_cast<std::uint64_t>(a.unseen));
   h.add(tokens_.size());
   for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
     const auto& t = tokens_[i];
@@ -384,7 +396,10 @@ std::uint64_t ModelState::fingerprint() const {
 }
 
 bool ModelState::operator==(const ModelState& o) const {
-  if (!(*fixture_ == *o.fixture_) || last_seen_ != o.last_seen_ ||
+  for (std::size_t i = 0; i < accounts_.size() && i < o.accounts_.size(); ++i) {
+    if (accounts_[i].unseen != o.accounts_[i].unseen) return false;
+  }
+  if (!(*fixture_ == *o.fixture_) || last_seen_ != o.last_seen_ || baseline_ != o.baseline_ ||
       tokens_.size() != o.tokens_.size() || secrets_.size() != o.secrets_.size() ||
       jwts_.size() != o.jwts_.size() || two_factor_.size() != o.two_factor_.size()) {
     return false;

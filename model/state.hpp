@@ -30,6 +30,13 @@ enum class Tri : std::uint8_t { kNo, kYes, kMaybe };
 // Whether a JWT came from a password (session) or from a PAT (contract 4).
 enum class JwtKind : std::uint8_t { kSession, kPatDerived };
 
+// What the model assumes about tokens that existed before its first exchange.
+enum class Baseline : std::uint8_t {
+  kEmpty,   // none: every token was created in an exchange the model judged (reference server)
+  kUnknown  // accounts may hold tokens it never saw (a live account): a listing's count tells
+            // how many, and such tokens are adopted as they are shown to their owner
+};
+
 // A read-only view of one token the model knows; string views point into the state.
 struct TokenView {
   std::uint32_t index = kNoIndex;
@@ -41,7 +48,8 @@ struct TokenView {
   bool scopes_absent = false;        // the 201 carried no `scopes` (A14)
   bool is_active = false;
   bool deleted = false;
-  bool used = false;  // authenticated at least once (contract 3.8)
+  bool used = false;     // authenticated at least once (contract 3.8)
+  bool adopted = false;  // existed before the model's first exchange (Baseline::kUnknown)
   Timestamp created_at;
   std::optional<Timestamp> expires_at;
   std::optional<Timestamp> last_used;  // latest non-null value a response showed
@@ -73,6 +81,7 @@ enum TokenFlags : std::uint8_t {
   kDeleted = 2,
   kUsed = 4,
   kScopesAbsent = 8,
+  kAdopted = 16,
 };
 
 inline constexpr std::size_t kInlineUuid = 36;
@@ -142,6 +151,7 @@ struct AccountRec {
   std::uint32_t live = 0;         // tokens not deleted (contract 6 `count`)
   std::uint32_t active_live = 0;  // of those, is_active (expiry is applied at query time)
   std::uint32_t generation = 0;   // bumped whenever the set of live tokens changes
+  std::int64_t unseen = 0;        // live tokens not in the model; -1: not known yet
 };
 
 }  // namespace detail
@@ -150,7 +160,17 @@ struct AccountRec {
 class ModelState {
  public:
   // Starts with no tokens; `start` is the earliest instant exchanges may carry.
-  explicit ModelState(Fixture fixture, Timestamp start = {});
+  explicit ModelState(Fixture fixture, Timestamp start = {}, Baseline baseline = Baseline::kEmpty);
+
+  Baseline baseline() const { return baseline_; }
+  // Live tokens of the account the model has not seen (0 with Baseline::kEmpty), or nullopt
+  // while no listing has told.
+  std::optional<std::uint32_t> unseen(std::uint16_t account) const {
+    const std::int64_t u = accounts_[account].unseen;
+    return u < 0 ? std::nullopt : std::optional<std::uint32_t>(static_cast<std::uint32_t>(u));
+  }
+  // Records how many live tokens of the account the model has not seen.
+  void set_unseen(std::uint16_t account, std::uint32_t n) { accounts_[account].unseen = n; }
 
   const Fixture& fixture() const { return *fixture_; }
   // The latest `now` any judgement was given (never moves backwards).
@@ -220,6 +240,7 @@ class ModelState {
     Scope scope = Scope::kPublicRead;
     bool scopes_absent = false;
     bool is_active = true;
+    bool adopted = false;  // a token from before the first exchange (counts down unseen)
     Timestamp created_at;
     std::optional<Timestamp> expires_at;
   };
@@ -284,6 +305,7 @@ class ModelState {
 
   std::shared_ptr<const Fixture> fixture_;
   Timestamp last_seen_;
+  Baseline baseline_ = Baseline::kEmpty;
   std::vector<detail::AccountRec> accounts_;
   std::vector<detail::TokenRec> tokens_;
   std::vector<detail::SecretRec> secrets_;

@@ -364,6 +364,68 @@ TEST(ListingWalk, AWriteBetweenPagesSuspendsThePartitionCheck) {
   EXPECT_TRUE(walk.finish(w.state).empty());
 }
 
+// ---- Baseline::kUnknown: accounts with tokens from before the first exchange
+
+// The honest server already holds tokens of alice that a fresh model never saw.
+struct LiveAccount {
+  World w;
+  std::string jwt;
+  std::vector<std::string> old_uuids;
+
+  explicit LiveAccount(model::Baseline baseline) {
+    jwt = w.login("alice");
+    for (int i = 0; i < 3; ++i) old_uuids.push_back(w.create(jwt, "old-" + std::to_string(i)).uuid);
+    // Forget them: a model started now, knowing nothing yet.
+    w.state = ModelState(model::default_fixture(), w.now, baseline);
+    w.advance(1);
+    jwt = w.login("alice");
+  }
+};
+
+TEST(UnknownBaseline, AListingTeachesTheUnseenTokensAndAdoptsThem) {
+  LiveAccount a(model::Baseline::kUnknown);
+  auto p1 = request("GET", "/v2/access-tokens?page=1&page_size=2", "", a.jwt);
+  EXPECT_TRUE(a.w.judge(p1, a.w.honest(p1)).empty());
+  EXPECT_EQ(a.w.state.unseen(0), 1u);  // 3 counted, 2 shown and adopted
+  EXPECT_EQ(a.w.state.live_count(0), 2u);
+  EXPECT_TRUE(a.w.state.token(*a.w.state.find_token(a.old_uuids[0])).adopted);
+  // A token created now counts on top; the count must keep adding up.
+  a.w.create(a.jwt, "new");
+  auto all = request("GET", "/v2/access-tokens?page=1&page_size=10", "", a.jwt);
+  EXPECT_TRUE(a.w.judge(all, a.w.honest(all)).empty());
+  EXPECT_EQ(a.w.state.unseen(0), 0u);
+  auto wrong = mutate(a.w.honest(all), [](Json& j) { j["count"] = 5; });
+  EXPECT_TRUE(has_rule(a.w.judge(all, wrong), "6"));
+}
+
+TEST(UnknownBaseline, AGetOfAnUnseenTokenAdoptsIt) {
+  LiveAccount a(model::Baseline::kUnknown);
+  auto get = request("GET", World::item(a.old_uuids[1]), "", a.jwt);
+  EXPECT_TRUE(a.w.judge(get, a.w.honest(get)).empty());
+  ASSERT_TRUE(a.w.state.find_token(a.old_uuids[1]).has_value());
+  auto stale = a.w.honest(get);
+  auto del = request("DELETE", World::item(a.old_uuids[1]), "", a.jwt);
+  EXPECT_TRUE(a.w.judge(del, a.w.honest(del)).empty());
+  EXPECT_TRUE(has_rule(a.w.judge(get, stale), "3.6"));
+}
+
+TEST(UnknownBaseline, WithoutUnseenTokensAnUnknownUuidIsStillA404) {
+  LiveAccount a(model::Baseline::kUnknown);
+  auto all = request("GET", "/v2/access-tokens?page=1&page_size=10", "", a.jwt);
+  EXPECT_TRUE(a.w.judge(all, a.w.honest(all)).empty());  // adopts all three: none unseen
+  const std::string unknown = "00000000-0000-4000-8000-000000000777";
+  auto body = mutate(a.w.honest(request("GET", World::item(a.old_uuids[0]), "", a.jwt)),
+                     [&](Json& j) { j["uuid"] = unknown; });
+  EXPECT_TRUE(has_rule(a.w.judge(request("GET", World::item(unknown), "", a.jwt), body), "3.7"));
+}
+
+TEST(UnknownBaseline, TheDefaultBaselineFlagsTokensItNeverSaw) {
+  LiveAccount a(model::Baseline::kEmpty);
+  auto all = request("GET", "/v2/access-tokens?page=1&page_size=10", "", a.jwt);
+  const auto v = a.w.judge(all, a.w.honest(all));
+  EXPECT_TRUE(has_rule(v, "6")) << show(v);
+}
+
 // ---- Generator queries
 // ------------------------------------------------------------------------------
 
