@@ -2,6 +2,7 @@
 
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <map>
 
 #include "model/codec.hpp"
@@ -163,7 +164,36 @@ UuidPick pick_uuid(const Session& s, const std::string& account, bool modifies, 
   auto kind = pick(rc::gen::weightedElement<Kind>({{known.empty() ? 0u : 12u, kKnown},
                                                    {foreign_ok ? 1u : 0u, kUnknown},
                                                    {foreign_ok ? 1u : 0u, kMalformed}}));
-  if (kind == kKnown) return pick(rc::gen::elementOf(known));
+  if (kind == kKnown) {
+    // Lifecycle situation first, then a token in it: a deleted or expired token is one among
+    // many, and picking uniformly over tokens would almost never revisit it (contract 3.4, 3.6).
+    // Tokens at the end of their life weigh more than the many active ones; another account's
+    // token is the permission probe (contract 4).
+    std::vector<std::pair<std::size_t, std::string>> situations;
+    for (const auto& k : known) {
+      auto same = [&](const auto& p) { return p.second == k.situation; };
+      if (std::find_if(situations.begin(), situations.end(), same) != situations.end()) continue;
+      const bool own_active = k.situation == "active token";
+      situations.emplace_back(own_active ? (modifies ? 4 : 2) : (k.situation[0] == 'a' ? 2 : 3),
+                              k.situation);
+    }
+    std::size_t total = 0;
+    for (const auto& [w, name] : situations) total += w;
+    std::size_t roll = pick(rc::gen::inRange<std::size_t>(0, total));
+    std::string situation = situations.back().second;
+    for (const auto& [w, name] : situations) {
+      if (roll < w) {
+        situation = name;
+        break;
+      }
+      roll -= w;
+    }
+    std::vector<UuidPick> in_situation;
+    for (const auto& k : known) {
+      if (k.situation == situation) in_situation.push_back(k);
+    }
+    return pick(rc::gen::elementOf(in_situation));
+  }
   if (kind == kUnknown) return {random_uuid(), "unknown uuid"};
   std::string upper = known.empty() ? "" : known.front().uuid;
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
