@@ -229,6 +229,17 @@ Caller Judge::authenticate() const {
     c.may_401 = e == Tri::kMaybe || keyword;
     return c;
   }
+  // The same header and claims as a JWT the server issued, under another signature: a certain
+  // forgery, whatever the claims say (contract 4).
+  if (const std::size_t dot = cred.rfind('.'); dot != std::string_view::npos && dot > 0) {
+    const std::string_view signed_part = cred.substr(0, dot + 1);
+    for (std::uint32_t i = 0; i < s_.jwt_count(); ++i) {
+      if (s_.jwt(i).text.starts_with(signed_part)) {
+        c.reason = "a JWT whose signature is not the one issued";
+        return c;
+      }
+    }
+  }
   const JwtInfo ji = read_jwt(cred);
   if (!ji.ok) {
     c.reason = "a malformed JWT";

@@ -9,6 +9,7 @@
 #include "model/jwt.hpp"
 #include "model/listing.hpp"
 #include "model/utf8.hpp"
+#include "properties/choose.hpp"
 
 namespace patrol::properties {
 
@@ -45,15 +46,10 @@ std::string quoted_for_show(std::string_view text) {
   return shown.size() > 40 ? shown.substr(0, 37) + "...\"" : shown;
 }
 
-template <class T>
-T pick(const rc::Gen<T>& gen) {
-  return *gen;
-}
-
 std::string pick_account(const Session& s) {
   std::vector<std::string> names;
   for (const auto& a : s.state().fixture().accounts) names.push_back(a.username);
-  return pick(rc::gen::elementOf(names));
+  return choose::element_of(names);
 }
 
 const model::FixtureAccount& account_of(const Session& s, const std::string& name) {
@@ -66,15 +62,15 @@ model::Timestamp plus_seconds(model::Timestamp t, std::int64_t s) {
 
 std::string make_label(const std::string& prefix, bool guarded) {
   enum Kind { kPlain, kMultibyte, kExactly100, kTooLong, kEmpty, kInvalidUtf8, kPadded };
-  auto kind = pick(rc::gen::weightedElement<Kind>({{10, kPlain},
-                                                   {2, kMultibyte},
-                                                   {2, kExactly100},
-                                                   {2, kTooLong},
-                                                   {guarded ? 0u : 1u, kEmpty},
-                                                   {1, kInvalidUtf8},
-                                                   {1, kPadded}}));
+  auto kind = choose::weighted<Kind>({{10, kPlain},
+                                      {2, kMultibyte},
+                                      {2, kExactly100},
+                                      {2, kTooLong},
+                                      {guarded ? 0u : 1u, kEmpty},
+                                      {1, kInvalidUtf8},
+                                      {1, kPadded}});
   // Few distinct labels, so that tokens share one now and then (labels need not be unique).
-  std::string base = prefix + std::to_string(pick(rc::gen::resize(100, rc::gen::inRange(0, 4))));
+  std::string base = prefix + std::to_string(choose::in_range(0, 4));
   auto pad_to = [&](std::size_t code_points, char32_t cp) {
     std::string out = prefix;
     std::size_t have = *model::utf8_code_points(out);
@@ -95,9 +91,9 @@ std::string make_label(const std::string& prefix, bool guarded) {
       return out;
     }
     case kExactly100:
-      return pad_to(100, pick(rc::gen::element(U'x', U'\u00e9', U'\U0001F433')));
+      return pad_to(100, choose::element(U'x', U'\u00e9', U'\U0001F433'));
     case kTooLong:
-      return pad_to(101, pick(rc::gen::element(U'x', U'\u00e9', U'\U0001F433')));
+      return pad_to(101, choose::element(U'x', U'\u00e9', U'\U0001F433'));
     case kEmpty:
       return "";
     case kInvalidUtf8:
@@ -128,7 +124,8 @@ struct UuidPick {
 
 std::string random_uuid() {
   static constexpr char kHex[] = "0123456789abcdef";
-  auto digits = pick(rc::gen::container<std::vector<int>>(32, rc::gen::inRange(0, 16)));
+  std::vector<int> digits;
+  for (int i = 0; i < 32; ++i) digits.push_back(choose::in_range(0, 16));
   std::string out;
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
@@ -161,15 +158,15 @@ UuidPick pick_uuid(const Session& s, const std::string& account, bool modifies, 
   }
   enum Kind { kKnown, kUnknown, kMalformed };
   bool foreign_ok = !(modifies && guarded);
-  auto kind = pick(rc::gen::weightedElement<Kind>({{known.empty() ? 0u : 12u, kKnown},
-                                                   {foreign_ok ? 1u : 0u, kUnknown},
-                                                   {foreign_ok ? 1u : 0u, kMalformed}}));
+  auto kind = choose::weighted<Kind>({{known.empty() ? 0u : 12u, kKnown},
+                                      {foreign_ok ? 1u : 0u, kUnknown},
+                                      {foreign_ok ? 1u : 0u, kMalformed}});
   if (kind == kKnown) {
     // Lifecycle situation first, then a token in it: a deleted or expired token is one among
     // many, and picking uniformly over tokens would almost never revisit it (contract 3.4, 3.6).
     // Tokens at the end of their life weigh more than the many active ones; another account's
     // token is the permission probe (contract 4).
-    std::vector<std::pair<std::size_t, std::string>> situations;
+    std::vector<std::pair<std::uint64_t, std::string>> situations;
     for (const auto& k : known) {
       auto same = [&](const auto& p) { return p.second == k.situation; };
       if (std::find_if(situations.begin(), situations.end(), same) != situations.end()) continue;
@@ -177,22 +174,12 @@ UuidPick pick_uuid(const Session& s, const std::string& account, bool modifies, 
       situations.emplace_back(own_active ? (modifies ? 4 : 2) : (k.situation[0] == 'a' ? 2 : 3),
                               k.situation);
     }
-    std::size_t total = 0;
-    for (const auto& [w, name] : situations) total += w;
-    std::size_t roll = pick(rc::gen::inRange<std::size_t>(0, total));
-    std::string situation = situations.back().second;
-    for (const auto& [w, name] : situations) {
-      if (roll < w) {
-        situation = name;
-        break;
-      }
-      roll -= w;
-    }
+    const std::string situation = choose::weighted(situations);
     std::vector<UuidPick> in_situation;
     for (const auto& k : known) {
       if (k.situation == situation) in_situation.push_back(k);
     }
-    return pick(rc::gen::elementOf(in_situation));
+    return choose::element_of(in_situation);
   }
   if (kind == kUnknown) return {random_uuid(), "unknown uuid"};
   std::string upper = known.empty() ? "" : known.front().uuid;
@@ -202,7 +189,7 @@ UuidPick pick_uuid(const Session& s, const std::string& account, bool modifies, 
                                         "%zz",        "..",
                                         "a b"};
   if (!upper.empty()) malformed.push_back(upper);
-  return {pick(rc::gen::elementOf(malformed)), "malformed uuid"};
+  return {choose::element_of(malformed), "malformed uuid"};
 }
 
 bool has_token_route_credentials(const Session& s, const std::string& account) {
@@ -493,18 +480,19 @@ std::vector<std::string> pick_scopes() {
   enum Kind { kOne, kSeveral, kUnknown, kEmpty };
   static const std::vector<std::string> kKnown = {"repo:public_read", "repo:read", "repo:write",
                                                   "repo:admin"};
-  auto kind =
-      pick(rc::gen::weightedElement<Kind>({{10, kOne}, {3, kSeveral}, {1, kUnknown}, {1, kEmpty}}));
+  auto kind = choose::weighted<Kind>({{10, kOne}, {3, kSeveral}, {1, kUnknown}, {1, kEmpty}});
   switch (kind) {
     case kOne:
-      return {pick(rc::gen::elementOf(kKnown))};
-    case kSeveral:
-      return pick(rc::gen::container<std::vector<std::string>>(
-          pick(rc::gen::inRange<std::size_t>(2, 5)), rc::gen::elementOf(kKnown)));
+      return {choose::element_of(kKnown)};
+    case kSeveral: {
+      std::vector<std::string> several(choose::in_range<std::size_t>(2, 5));
+      for (auto& scope : several) scope = choose::element_of(kKnown);
+      return several;
+    }
     case kUnknown: {
-      auto known = pick(rc::gen::elementOf(kKnown));
-      return {known, pick(rc::gen::element<std::string>("repo:delete", "REPO:READ", "", "repo:*",
-                                                        "org:admin"))};
+      auto known = choose::element_of(kKnown);
+      return {known,
+              choose::element<std::string>("repo:delete", "REPO:READ", "", "repo:*", "org:admin")};
     }
     case kEmpty:
       return {};
@@ -525,17 +513,17 @@ std::string pick_patch_body(const std::string& prefix) {
     kExpiry,
     kWrongType
   };
-  auto kind = pick(rc::gen::weightedElement<Kind>({{4, kLabel},
-                                                   {4, kDeactivate},
-                                                   {4, kActivate},
-                                                   {2, kBoth},
-                                                   {1, kEmpty},
-                                                   {1, kBadLabel},
-                                                   {1, kLongLabel},
-                                                   {1, kScopes},
-                                                   {1, kExpiry},
-                                                   {1, kWrongType}}));
-  std::string label = prefix + "renamed-" + std::to_string(pick(rc::gen::inRange(0, 100)));
+  auto kind = choose::weighted<Kind>({{4, kLabel},
+                                      {4, kDeactivate},
+                                      {4, kActivate},
+                                      {2, kBoth},
+                                      {1, kEmpty},
+                                      {1, kBadLabel},
+                                      {1, kLongLabel},
+                                      {1, kScopes},
+                                      {1, kExpiry},
+                                      {1, kWrongType}});
+  std::string label = prefix + "renamed-" + std::to_string(choose::in_range(0, 100));
   switch (kind) {
     case kLabel:
       return Json{{"token_label", label}}.dump();
@@ -544,7 +532,7 @@ std::string pick_patch_body(const std::string& prefix) {
     case kActivate:
       return R"({"is_active":true})";
     case kBoth:
-      return Json{{"token_label", label}, {"is_active", pick(rc::gen::arbitrary<bool>())}}.dump();
+      return Json{{"token_label", label}, {"is_active", choose::coin()}}.dump();
     case kEmpty:
       return "{}";
     case kBadLabel:
@@ -563,19 +551,19 @@ std::string pick_patch_body(const std::string& prefix) {
 
 std::string list_param(bool page) {
   enum Kind { kAbsent, kValid, kFloatInt, kZero, kNegative, kFraction, kWord, kTooBig };
-  auto kind = pick(rc::gen::weightedElement<Kind>({{4, kAbsent},
-                                                   {8, kValid},
-                                                   {1, kFloatInt},
-                                                   {1, kZero},
-                                                   {1, kNegative},
-                                                   {1, kFraction},
-                                                   {1, kWord},
-                                                   {page ? 0u : 1u, kTooBig}}));
+  auto kind = choose::weighted<Kind>({{4, kAbsent},
+                                      {8, kValid},
+                                      {1, kFloatInt},
+                                      {1, kZero},
+                                      {1, kNegative},
+                                      {1, kFraction},
+                                      {1, kWord},
+                                      {page ? 0u : 1u, kTooBig}});
   switch (kind) {
     case kAbsent:
       return "";
     case kValid:
-      return std::to_string(pick(rc::gen::inRange(1, page ? 4 : 101)));
+      return std::to_string(choose::in_range(1, page ? 4 : 101));
     case kFloatInt:
       return "2.0";
     case kZero:
@@ -642,6 +630,39 @@ void delete_created_tokens(Session& session) {
   }
 }
 
+namespace {
+enum Kind : std::uint32_t {
+  kLogin,
+  kCreate,
+  kList,
+  kWalk,
+  kGet,
+  kPatch,
+  kDelete,
+  kUsePat,
+  kForeign,
+  kRegistry,
+  kClock
+};
+}  // namespace
+
+GeneratorOptions pick_swarm(GeneratorOptions options, std::uint64_t seed) {
+  rc::Random random(seed);
+  for (Kind k : {kList, kWalk, kGet, kPatch, kDelete, kUsePat, kForeign, kRegistry, kClock}) {
+    if (random.next() % 3 == 0) options.left_out |= 1u << k;
+  }
+  return options;
+}
+
+CommandPtr pick_command_from_seed(std::uint64_t seed, const Session& s,
+                                  const GeneratorOptions& options) {
+  try {
+    return rc::gen::exec([&] { return pick_command(s, options); })(rc::Random(seed), 100).value();
+  } catch (const rc::GenerationFailure&) {
+    return nullptr;  // nothing to pick from in this state
+  }
+}
+
 CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
   const auto& st = s.state();
   const model::Timestamp now = st.last_seen();
@@ -660,32 +681,20 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
     }
   }
   const std::string prefix = options.label_prefix;
-  enum Kind {
-    kLogin,
-    kCreate,
-    kList,
-    kWalk,
-    kGet,
-    kPatch,
-    kDelete,
-    kUsePat,
-    kForeign,
-    kRegistry,
-    kClock
-  };
-  auto kind = pick(rc::gen::weightedElement<Kind>({
+  auto w = [&](Kind k, unsigned weight) { return (options.left_out >> k) & 1u ? 0u : weight; };
+  auto kind = choose::weighted<Kind>({
       {1, kLogin},
       {12, kCreate},
-      {3, kList},
-      {2, kWalk},
-      {5, kGet},
-      {6, kPatch},
-      {4, kDelete},
-      {with_secret.empty() ? 0u : 5u, kUsePat},
-      {3, kForeign},
-      {options.registry ? 4u : 0u, kRegistry},
-      {options.can_advance_clock ? 3u : 0u, kClock},
-  }));
+      {w(kList, 3), kList},
+      {w(kWalk, 2), kWalk},
+      {w(kGet, 5), kGet},
+      {w(kPatch, 6), kPatch},
+      {w(kDelete, 4), kDelete},
+      {with_secret.empty() ? 0u : w(kUsePat, 5), kUsePat},
+      {w(kForeign, 3), kForeign},
+      {options.registry ? w(kRegistry, 4) : 0u, kRegistry},
+      {options.can_advance_clock ? w(kClock, 3) : 0u, kClock},
+  });
   std::string account = pick_account(s);
   // Without a session, a token-route command for this account becomes a login.
   const bool needs_session = kind == kCreate || kind == kList || kind == kWalk || kind == kGet ||
@@ -696,23 +705,32 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
     case kLogin: {
       auto c = std::make_shared<Login>();
       c->account = account;
-      c->via_users_login = pick(rc::gen::arbitrary<bool>());
-      c->wrong_password = pick(rc::gen::weightedElement<bool>({{6, false}, {1, true}}));
+      c->via_users_login = choose::coin();
+      c->wrong_password = choose::weighted<bool>({{6, false}, {1, true}});
       return c;
     }
     case kCreate: {
       auto c = std::make_shared<Create>();
       c->account = account;
       c->label = make_label(prefix, options.guarded);
+      // Now and then the label of one of the account's live tokens: operations on one token
+      // must leave a same-labelled neighbour alone (contract 3.9).
+      std::vector<std::string> labels;
+      for (std::uint32_t i = 0; i < st.token_count(); ++i) {
+        const model::TokenView t = st.token(i);
+        if (t.owner == account && !t.deleted) labels.emplace_back(t.label);
+      }
+      if (!labels.empty() && choose::weighted<bool>({{3, false}, {1, true}})) {
+        c->label = choose::element_of(labels);
+      }
       c->scopes = pick_scopes();
       enum Exp { kNever, kFuture, kSoon, kPast };
-      auto e =
-          pick(rc::gen::weightedElement<Exp>({{6, kNever}, {2, kFuture}, {3, kSoon}, {1, kPast}}));
-      if (e == kFuture) c->expires_in_s = pick(rc::gen::inRange<std::int64_t>(3600, 400 * 86400));
-      if (e == kSoon) c->expires_in_s = pick(rc::gen::inRange<std::int64_t>(60, 900));
+      auto e = choose::weighted<Exp>({{6, kNever}, {2, kFuture}, {3, kSoon}, {1, kPast}});
+      if (e == kFuture) c->expires_in_s = choose::in_range<std::int64_t>(3600, 400 * 86400);
+      if (e == kSoon) c->expires_in_s = choose::in_range<std::int64_t>(60, 900);
       // Offsets other than Z must mean the same instant (contract 2, RFC 3339).
-      if (e != kNever) c->offset_minutes = pick(rc::gen::element(0, 0, 330, -480, 60));
-      if (e == kPast) c->expires_in_s = -pick(rc::gen::inRange<std::int64_t>(60, 86400));
+      if (e != kNever) c->offset_minutes = choose::element(0, 0, 330, -480, 60);
+      if (e == kPast) c->expires_in_s = -choose::in_range<std::int64_t>(60, 86400);
       return c;
     }
     case kList: {
@@ -725,7 +743,7 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
     case kWalk: {
       auto c = std::make_shared<Walk>();
       c->account = account;
-      c->page_size = pick(rc::gen::inRange(1, 6));
+      c->page_size = choose::in_range(1, 6);
       return c;
     }
     case kGet:
@@ -740,11 +758,11 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
     }
     case kUsePat: {
       auto c = std::make_shared<UsePat>();
-      c->token = pick(rc::gen::elementOf(with_secret));
+      c->token = choose::element_of(with_secret);
       c->identifier = std::string(st.token(c->token).owner);
       // Now and then the PAT is presented under another account's name: it must not
       // authenticate as either (contract 3.8, 4).
-      if (pick(rc::gen::weightedElement<bool>({{6, false}, {1, true}}))) {
+      if (choose::weighted<bool>({{6, false}, {1, true}})) {
         for (const auto& a : st.fixture().accounts) {
           if (a.username != c->identifier) {
             c->identifier = a.username;
@@ -752,14 +770,14 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
           }
         }
       }
-      c->via_users_login = pick(rc::gen::weightedElement<bool>({{4, false}, {1, true}}));
+      c->via_users_login = choose::weighted<bool>({{4, false}, {1, true}});
       return c;
     }
     case kForeign: {
       auto c = std::make_shared<ForeignBearer>();
       using K = ForeignBearer::Kind;
       auto session = s.session_jwt(account, now);
-      c->kind = pick(rc::gen::weightedElement<K>({
+      c->kind = choose::weighted<K>({
           {pat_jwts.empty() ? 0u : 6u, K::kPatJwt},
           {with_secret.empty() ? 0u : 3u, K::kRawPat},
           {1, K::kNone},
@@ -768,20 +786,20 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
           {expired_jwts.empty() ? 0u : 2u, K::kExpiredJwt},
           {session ? 1u : 0u, K::kJwtKeyword},
           {session ? 1u : 0u, K::kTampered},
-      }));
+      });
       c->account = account;
       switch (c->kind) {
         case K::kPatJwt: {
-          model::JwtView j = st.jwt(pick(rc::gen::elementOf(pat_jwts)));
+          model::JwtView j = st.jwt(choose::element_of(pat_jwts));
           c->credential = std::string(j.text);
           c->account = std::string(j.account);
           break;
         }
         case K::kRawPat:
-          c->credential = std::string(st.token(pick(rc::gen::elementOf(with_secret))).secret);
+          c->credential = std::string(st.token(choose::element_of(with_secret)).secret);
           break;
         case K::kExpiredJwt:
-          c->credential = std::string(st.jwt(pick(rc::gen::elementOf(expired_jwts))).text);
+          c->credential = std::string(st.jwt(choose::element_of(expired_jwts)).text);
           break;
         case K::kJwtKeyword:
           c->credential = *session;
@@ -804,11 +822,11 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
       for (std::uint32_t i = 0; i < st.token_count(); ++i) {
         if (st.token(i).owner == c->account) can_name_token = true;
       }
-      auto r = pick(rc::gen::weightedElement<R>({{4, kListRoute},
-                                                 {can_name_token ? 2u : 0u, kGetRoute},
-                                                 {2, kCreateRoute},
-                                                 {can_name_token ? 1u : 0u, kPatchRoute},
-                                                 {can_name_token ? 1u : 0u, kDeleteRoute}}));
+      auto r = choose::weighted<R>({{4, kListRoute},
+                                    {can_name_token ? 2u : 0u, kGetRoute},
+                                    {2, kCreateRoute},
+                                    {can_name_token ? 1u : 0u, kPatchRoute},
+                                    {can_name_token ? 1u : 0u, kDeleteRoute}});
       if (r == kCreateRoute) {
         c->method = "POST";
         c->body = Json{{"token_label", prefix + "foreign"}, {"scopes", {"repo:read"}}}.dump();
@@ -817,7 +835,7 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
         for (std::uint32_t i = 0; i < st.token_count(); ++i) {
           if (st.token(i).owner == c->account) own.emplace_back(st.token(i).uuid);
         }
-        c->path = "/v2/access-tokens/" + pick(rc::gen::elementOf(own));
+        c->path = "/v2/access-tokens/" + choose::element_of(own);
         c->method = r == kGetRoute ? "GET" : (r == kPatchRoute ? "PATCH" : "DELETE");
         if (r == kPatchRoute) c->body = R"({"is_active":false})";
       }
@@ -826,23 +844,23 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
     case kRegistry: {
       auto c = std::make_shared<Registry>();
       using C = Registry::Cred;
-      c->cred = pick(rc::gen::weightedElement<C>({{3, C::kPassword},
-                                                  {with_secret.empty() ? 0u : 6u, C::kPat},
-                                                  {2, C::kAnonymous},
-                                                  {1, C::kWrongPassword}}));
+      c->cred = choose::weighted<C>({{3, C::kPassword},
+                                     {with_secret.empty() ? 0u : 6u, C::kPat},
+                                     {2, C::kAnonymous},
+                                     {1, C::kWrongPassword}});
       c->account = account;
-      if (c->cred == C::kPat) c->token = pick(rc::gen::elementOf(with_secret));
+      if (c->cred == C::kPat) c->token = choose::element_of(with_secret);
       std::vector<std::string> repos;
       for (const auto& r : st.fixture().repositories) repos.push_back(r.full_name());
       if (repos.empty()) repos.push_back(account + "/unknown");
-      c->repository = pick(rc::gen::elementOf(repos));
-      c->actions = pick(
-          rc::gen::element<std::string>("pull", "push", "delete", "pull,push", "pull,push,delete"));
+      c->repository = choose::element_of(repos);
+      c->actions =
+          choose::element<std::string>("pull", "push", "delete", "pull,push", "pull,push,delete");
       return c;
     }
     case kClock: {
       auto c = std::make_shared<AdvanceClock>();
-      c->seconds = pick(rc::gen::element<std::int64_t>(61, 601, 1201, 3601, 2 * 86400LL));
+      c->seconds = choose::element<std::int64_t>(61, 601, 1201, 3601, 2 * 86400LL);
       return c;
     }
   }

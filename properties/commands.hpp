@@ -4,6 +4,7 @@
 // show prints what it does. No command carries a rule of its own: the oracle is the judge.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,11 +31,23 @@ struct GeneratorOptions {
   bool guarded = false;            // live target: never PATCH/DELETE a uuid the run did not create
   bool registry = true;            // the target serves R1
   std::string label_prefix = "patrol-";  // every created label starts with it (live safety)
+  // Swarm testing (Groce et al., ISSTA 2012): command kinds this sequence leaves out, one bit
+  // each, so that a sequence dwells on a few operations and reaches deeper states with them.
+  std::uint32_t left_out = 0;
 };
+
+// The kinds a sequence leaves out, drawn from `seed` (each optional kind with probability 1/3;
+// logins and creates always stay).
+GeneratorOptions pick_swarm(GeneratorOptions options, std::uint64_t seed);
 
 // Picks the next command from what is interesting in the session's model state. Must be called
 // inside a RapidCheck property: every choice is a shrinkable pick.
 CommandPtr pick_command(const Session& session, const GeneratorOptions& options);
+
+// pick_command with its choices drawn from `seed` alone, outside any enclosing property's record
+// of choices; null when nothing applies in this state.
+CommandPtr pick_command_from_seed(std::uint64_t seed, const Session& session,
+                                  const GeneratorOptions& options);
 
 // Logs every fixture account in (a session JWT each), as every sequence starts.
 model::Status bootstrap(Session& session);

@@ -110,17 +110,25 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
     };
     if (auto st = bootstrap(session); !st.ok()) throw TransportFailure{st.error()};
     fail_if_needed();
-    const int steps = *rc::gen::withSize([&](int size) {
-      // inRange scales its range with the size; at the nominal size it is uniform.
+    // The sequence is a list of seeds, one per command, drawn before it runs: each command is
+    // picked from its seed in the model state the sequence has reached. The shrinker removes
+    // seeds from anywhere in the list and the others keep theirs, so a counterexample loses the
+    // commands it does not need, and the reproduce token (a path through those removals) replays
+    // exactly. Lists are drawn up to twice the step budget and cut to it, so half of the full-size
+    // sequences run the whole budget: deep states need long sequences.
+    const auto& seeds = *rc::gen::withSize([&](int size) {
+      const int top = std::max(1, std::min(options.max_steps, 2 * size));
       return rc::gen::resize(
-          100, rc::gen::inRange(1, std::max(2, std::min(size, options.max_steps) + 1)));
+          2 * top, rc::gen::container<std::vector<std::uint64_t>>(rc::gen::noShrink(
+                       rc::gen::resize(rc::kNominalSize, rc::gen::arbitrary<std::uint64_t>()))));
     });
-    for (int i = 0; i < steps; ++i) {
+    const auto steps =
+        std::min<std::size_t>(seeds.size(), static_cast<std::size_t>(options.max_steps));
+    // Swarm testing: the first seed also says which command kinds this sequence leaves out.
+    const GeneratorOptions swarm = seeds.empty() ? gen : pick_swarm(gen, seeds.front() ^ 0x5eed);
+    for (std::size_t i = 0; i < steps; ++i) {
       if (options.interrupted != nullptr && options.interrupted->load()) break;
-      // Every command is preceded by a "skip" pick that generates false and shrinks to true, so
-      // the shrinker can drop any command from the middle of a sequence, not only the tail.
-      if (*rc::gen::weightedElement<bool>({{1, true}, {30, false}})) continue;
-      CommandPtr cmd = pick_command(session, gen);
+      CommandPtr cmd = pick_command_from_seed(seeds[i], session, swarm);
       if (!cmd || !cmd->check_preconditions(session)) continue;
       if (auto st = cmd->run(session); !st.ok()) throw TransportFailure{st.error()};
       fail_if_needed();
@@ -162,7 +170,9 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
     }
     rc::detail::TestParams params;
     params.seed = options.seed;
-    params.disableShrinking = true;
+    // Not disableShrinking: RapidCheck drops the shrink path of a Reproduce under it, which
+    // would replay the unshrunk case (reproduceProperty never shrinks anyway).
+    params.disableShrinking = false;
     sum.runs_requested = 1;
     result = rc::detail::checkProperty(rc::detail::toProperty(guarded_property), meta, params,
                                        listener, map);
@@ -194,7 +204,9 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
     // token replays (the shrinker's last failing execution is not always its final answer).
     std::unordered_map<std::string, rc::detail::Reproduce> map{{kPropertyId, failure.reproduce}};
     rc::detail::TestParams params;
-    params.disableShrinking = true;
+    // Not disableShrinking: RapidCheck drops the shrink path of a Reproduce under it, which
+    // would replay the unshrunk case (reproduceProperty never shrinks anyway).
+    params.disableShrinking = false;
     last_failure.reset();
     auto again = rc::detail::checkProperty(rc::detail::toProperty(guarded_property), meta, params,
                                            listener, map);

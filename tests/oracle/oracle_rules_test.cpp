@@ -639,6 +639,17 @@ std::vector<RuleCase> build_cases() {
     auto ok = w.honest(get("/v2/access-tokens", jwt));
     return w.judge(get("/v2/access-tokens", "not-a-jwt"), ok);
   }));
+  c.push_back(reject("4", "an issued JWT with another signature gets 200", [](World& w) {
+    auto jwt = w.login("alice");
+    auto ok = w.honest(get("/v2/access-tokens", jwt));
+    const std::string forged = jwt.substr(0, jwt.rfind('.') + 1) + "Zm9yZ2Vk";
+    return w.judge(get("/v2/access-tokens", forged), ok);
+  }));
+  c.push_back(accept("4", "an issued JWT with another signature gets 401", [](World& w) {
+    auto jwt = w.login("alice");
+    const std::string forged = jwt.substr(0, jwt.rfind('.') + 1) + "Zm9yZ2Vk";
+    return w.judge(get("/v2/access-tokens", forged), hub_error(401));
+  }));
   c.push_back(reject("4", "an unsigned JWT naming alice gets 200", [](World& w) {
     auto jwt = w.login("alice");
     auto ok = w.honest(get("/v2/access-tokens", jwt));
