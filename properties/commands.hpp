@@ -30,6 +30,7 @@ struct GeneratorOptions {
   bool guarded = false;            // live target: never PATCH/DELETE a uuid the run did not create
   bool registry = true;            // the target serves R1
   std::string label_prefix = "patrol-";  // every created label starts with it (live safety)
+  std::size_t max_live_tokens = 0;       // live target: the run's tokens alive at once (0: no cap)
 };
 
 // Picks the next command from what is interesting in the session's model state. Must be called
@@ -40,7 +41,8 @@ CommandPtr pick_command(const Session& session, const GeneratorOptions& options)
 model::Status bootstrap(Session& session);
 
 // Deletes every token the session created and has not deleted (live safety), logging in again
-// where a session JWT expired. These exchanges are not judged: the sequence is over.
+// where a session JWT expired; tokens the model adopted from a live account are left alone. These
+// exchanges are not judged: the sequence is over.
 void delete_created_tokens(Session& session);
 
 // Request builders shared by commands and the repro bundle.
