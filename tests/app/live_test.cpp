@@ -282,6 +282,25 @@ TEST_F(LiveTest, AKilledRunLeavesForeignTokensAloneAndSweepRemovesItsLeftovers) 
   expect_only_foreign_tokens();
 }
 
+TEST_F(LiveTest, SigtermEndsTheRunWithItsTokensDeleted) {
+  populate();
+  pid_t pid = spawn({"check", "--target", url(), "--runs", "100000", "--max-steps", "40", "--seed",
+                     "13", "--max-tokens", "8"},
+                    "check.log");
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + kGuard;
+  bool mid_run = false;
+  while (!mid_run && std::chrono::steady_clock::now() < deadline) {
+    mid_run = run_tokens("alice") + run_tokens("bob") > 0;
+    if (!mid_run) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
+  }
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid), 0) << output("check.log");
+  ASSERT_TRUE(mid_run) << output("check.log");
+  EXPECT_NE(output("check.log").find("interrupted"), std::string::npos) << output("check.log");
+  expect_only_foreign_tokens();
+}
+
 TEST_F(LiveTest, RecordThenReplayRoundTripsWithoutSecrets) {
   populate();
   const std::string har = (dir_ / "run.har").string();
