@@ -168,6 +168,8 @@ class LiveTest : public ::testing::Test {
 
   // Runs patrol with the two accounts' credentials in the environment; output to a file.
   pid_t spawn(std::vector<std::string> args, const std::string& log) {
+    // A failing check writes its repro bundle under the test's directory, not the source tree.
+    if (args.front() == "check") args.insert(args.end(), {"--bundle", (dir_ / "bundle").string()});
     args.insert(args.begin(), PATROL_BIN);
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
