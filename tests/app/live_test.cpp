@@ -231,6 +231,19 @@ class LiveTest : public ::testing::Test {
   std::map<std::string, std::map<std::string, Seen>> foreign_;
 };
 
+TEST(RunPrefix, IsRecognisedAndNothingElseIs) {
+  for (std::uint64_t seed : {0ull, 1ull, 0xABCDEFull, 0xFFFFFFFFFFull}) {
+    std::string prefix = make_run_prefix(seed);
+    EXPECT_EQ(prefix.size(), 14u) << prefix;
+    EXPECT_TRUE(is_patrol_label(prefix + "3")) << prefix;
+    EXPECT_TRUE(is_patrol_label(prefix)) << prefix;
+  }
+  for (const char* other : {"patrol-", "patrol-notarun", "patrol-0A1B2C-x", "patrol-0a1b2-x",
+                            "patrol-0a1b2cd", " patrol-0a1b2c-1", "ci-deploy", ""}) {
+    EXPECT_FALSE(is_patrol_label(other)) << other;
+  }
+}
+
 TEST_F(LiveTest, ForeignTokensComeOutUntouchedAndPatrolsAreGone) {
   populate();
   int rc = run({"check", "--target", url(), "--runs", "8", "--max-steps", "30", "--seed", "11",
