@@ -8,7 +8,7 @@ namespace patrol::app {
 
 struct Subcommand {
   std::string_view name;
-  std::string_view summary;  // one line for `patrol --help`
+  std::string_view summary;           // one line for `patrol --help`
   int (*run)(int argc, char** argv);  // argv after the subcommand name
 };
 
@@ -16,6 +16,7 @@ struct Subcommand {
 int run_version(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_check(int argc, char** argv);
+int run_sweep(int argc, char** argv);
 int run_mutants(int argc, char** argv);
 int run_record(int argc, char** argv);
 int run_replay_server(int argc, char** argv);

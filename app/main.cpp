@@ -13,6 +13,8 @@ namespace {
 constexpr Subcommand kSubcommands[] = {
     {"serve", "run the reference server (optionally with --fault NAME mutants)", run_serve},
     {"check", "property-based conformance run (default: embedded reference server)", run_check},
+    {"sweep", "delete the tokens crashed patrol runs left on live accounts (nothing else)",
+     run_sweep},
     {"mutants", "run the checks against every catalogued fault; print the kill matrix",
      run_mutants},
     {"record", "recording reverse proxy: capture traffic as a redacted HAR cassette", run_record},

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "recorder/transports.hpp"
 #include "server/listener.hpp"
 
 namespace patrol::app {
@@ -108,6 +109,35 @@ class SplitTransport final : public http::Transport {
   http::Transport* registry_;
 };
 
+// --record: records each exchange with the instants the run read since the previous one.
+class NowRecordingTransport final : public http::Transport {
+ public:
+  NowRecordingTransport(http::Transport& inner, recorder::CassetteWriter& writer,
+                        std::string origin)
+      : inner_(inner), recording_(inner, writer, std::move(origin)) {}
+  void note(model::Timestamp t) { pending_.push_back(t.micros); }
+  void pause(bool paused) { paused_ = paused; }
+  Result<model::HttpResponse> send(const model::HttpRequest& r) override {
+    if (paused_) return inner_.send(r);
+    auto res = recording_.send_annotated(r, model::Json{{kNowAnnotation, pending_}});
+    if (res.ok()) pending_.clear();
+    return res;
+  }
+
+ private:
+  http::Transport& inner_;
+  recorder::RecordingTransport recording_;
+  std::vector<std::int64_t> pending_;
+  bool paused_ = false;
+};
+
+// "scheme://host[:port]" of a base URL.
+std::string origin_of(const std::string& url) {
+  auto scheme = url.find("://");
+  auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return slash == std::string::npos ? url : url.substr(0, slash);
+}
+
 class RemoteTarget final : public properties::Target {
  public:
   RemoteTarget(RemoteOptions options, std::unique_ptr<http::HttpTransport> api,
@@ -117,22 +147,35 @@ class RemoteTarget final : public properties::Target {
         registry_(std::move(registry)),
         split_(*api_, registry_.get()),
         polite_(split_, options_.polite),
-        guard_(polite_, options_.label_prefix, options_.max_tokens) {}
+        recording_(options_.record == nullptr
+                       ? nullptr
+                       : std::make_unique<NowRecordingTransport>(
+                             polite_, *options_.record, origin_of(options_.http.base_url))),
+        guard_(recording_ ? static_cast<http::Transport&>(*recording_) : polite_,
+               options_.label_prefix, options_.max_tokens) {}
 
   http::Transport& transport() override {
     if (options_.guarded) return guard_;
+    if (recording_) return *recording_;
     return polite_;
   }
   model::Timestamp now() override {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
+    if (recording_) recording_->note(model::Timestamp{us});
     return model::Timestamp{us};
   }
   bool guarded() const override { return options_.guarded; }
+  model::Baseline baseline() const override { return model::Baseline::kUnknown; }
   const model::Fixture& fixture() const override { return options_.fixture; }
+  std::int64_t rate_limited() const override { return polite_.stats().rate_limited; }
   std::string describe() const override { return options_.http.base_url; }
   http::OwnershipGuard& guard() { return guard_; }
+  http::Transport& polite() { return polite_; }
+  void pause_recording(bool paused) {
+    if (recording_) recording_->pause(paused);
+  }
   const http::PoliteStats& stats() const { return polite_.stats(); }
 
  private:
@@ -141,7 +184,45 @@ class RemoteTarget final : public properties::Target {
   std::unique_ptr<http::HttpTransport> registry_;
   SplitTransport split_;
   http::PoliteTransport polite_;
+  std::unique_ptr<NowRecordingTransport> recording_;
   http::OwnershipGuard guard_;
+};
+
+class ReplayTarget final : public properties::Target {
+ public:
+  explicit ReplayTarget(ReplayOptions options)
+      : options_(std::move(options)),
+        replay_(options_.cassette, {}, options_.fixture),
+        guard_(replay_, options_.label_prefix, options_.max_tokens) {
+    for (const auto& e : options_.cassette.entries) {
+      if (!e.annotations.is_object() || !e.annotations.contains(kNowAnnotation)) continue;
+      for (const auto& t : e.annotations[kNowAnnotation]) {
+        if (t.is_number_integer()) nows_.push_back(t.get<std::int64_t>());
+      }
+    }
+    if (!options_.cassette.entries.empty()) last_ = options_.cassette.entries.front().started;
+    options_.cassette.entries.clear();  // the replay transport holds its own copy
+  }
+
+  http::Transport& transport() override { return guard_; }
+  // The instants the recorded run read, in order; after the last, the last one.
+  model::Timestamp now() override {
+    if (next_ < nows_.size()) last_ = model::Timestamp{nows_[next_++]};
+    return last_;
+  }
+  bool guarded() const override { return true; }
+  model::Baseline baseline() const override { return model::Baseline::kUnknown; }
+  const model::Fixture& fixture() const override { return options_.fixture; }
+  std::string describe() const override { return "cassette " + options_.name; }
+  std::vector<std::size_t> unused() const { return replay_.unused(); }
+
+ private:
+  ReplayOptions options_;
+  recorder::ReplayTransport replay_;
+  http::OwnershipGuard guard_;
+  std::vector<std::int64_t> nows_;
+  std::size_t next_ = 0;
+  model::Timestamp last_;
 };
 
 }  // namespace
@@ -165,6 +246,23 @@ Result<std::unique_ptr<properties::Target>> make_remote_target(RemoteOptions opt
   }
   return std::unique_ptr<properties::Target>(
       new RemoteTarget(std::move(options), std::move(*api), std::move(registry)));
+}
+
+std::optional<RemoteParts> remote_parts(properties::Target& target) {
+  auto* remote = dynamic_cast<RemoteTarget*>(&target);
+  if (remote == nullptr) return std::nullopt;
+  return RemoteParts{remote->polite(), remote->guard(),
+                     [remote](bool paused) { remote->pause_recording(paused); }};
+}
+
+std::unique_ptr<properties::Target> make_replay_target(ReplayOptions options) {
+  return std::make_unique<ReplayTarget>(std::move(options));
+}
+
+std::optional<std::vector<std::size_t>> replay_unused(const properties::Target& target) {
+  const auto* replay = dynamic_cast<const ReplayTarget*>(&target);
+  if (replay == nullptr) return std::nullopt;
+  return replay->unused();
 }
 
 Result<model::Fixture> fixture_from_environment() {

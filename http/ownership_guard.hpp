@@ -1,6 +1,7 @@
-// Live-safety guard (a live target is somebody's account): every token the run creates must carry
-// the run's label prefix; PATCH and DELETE go only to uuids this run created (or adopted as
-// leftovers of an earlier patrol run); at most max_tokens of the run's tokens exist at once.
+// Live-safety guard (a live target is somebody's account): every token the run creates or renames
+// must carry the run's label prefix; PATCH and DELETE go only to uuids this run created (or
+// adopted as leftovers of an earlier patrol run); at most max_tokens of the run's tokens exist at
+// once.
 #pragma once
 
 #include <cstddef>

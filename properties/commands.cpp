@@ -99,7 +99,8 @@ std::string make_label(const std::string& prefix, bool guarded) {
     case kInvalidUtf8:
       return base + "\xff\xfe";
     case kPadded:
-      return "  " + base + "  ";
+      // A live run's labels must start with its prefix (the guard and the sweep rely on it).
+      return guarded ? base + "  " : "  " + base + "  ";
   }
   return base;
 }
@@ -142,6 +143,9 @@ UuidPick pick_uuid(const Session& s, const std::string& account, bool modifies, 
   std::vector<UuidPick> known;
   for (std::uint32_t i = 0; i < st.token_count(); ++i) {
     model::TokenView t = st.token(i);
+    // A live account's own tokens, adopted from a listing, are somebody's: read them, never
+    // change them (the ownership guard would refuse anyway).
+    if (t.adopted && modifies && guarded) continue;
     std::string situation;
     if (t.owner != account) {
       situation = "another account's token";
@@ -500,7 +504,7 @@ std::vector<std::string> pick_scopes() {
   return {"repo:read"};
 }
 
-std::string pick_patch_body(const std::string& prefix) {
+std::string pick_patch_body(const std::string& prefix, bool guarded) {
   enum Kind {
     kLabel,
     kDeactivate,
@@ -518,7 +522,9 @@ std::string pick_patch_body(const std::string& prefix) {
                                       {4, kActivate},
                                       {2, kBoth},
                                       {1, kEmpty},
-                                      {1, kBadLabel},
+                                      // "" would lose the run prefix on a server that wrongly
+                                      // took it (live safety)
+                                      {guarded ? 0u : 1u, kBadLabel},
                                       {1, kLongLabel},
                                       {1, kScopes},
                                       {1, kExpiry},
@@ -610,7 +616,7 @@ void delete_created_tokens(Session& session) {
   std::map<std::string, std::string> bearers;
   for (std::uint32_t i = 0; i < st.token_count(); ++i) {
     model::TokenView t = st.token(i);
-    if (t.deleted) continue;
+    if (t.deleted || t.adopted) continue;
     std::string owner(t.owner);
     if (!bearers.count(owner)) {
       if (auto jwt = session.session_jwt(owner, session.now())) {
@@ -681,10 +687,18 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
     }
   }
   const std::string prefix = options.label_prefix;
+  // The run's tokens alive now: at the --max-tokens cap a live run creates no more (the guard
+  // would refuse the request and stop the run).
+  std::size_t alive = 0;
+  for (std::uint32_t i = 0; i < st.token_count(); ++i) {
+    const model::TokenView t = st.token(i);
+    if (!t.deleted && !t.adopted) ++alive;
+  }
+  const bool may_create = options.max_live_tokens == 0 || alive < options.max_live_tokens;
   auto w = [&](Kind k, unsigned weight) { return (options.left_out >> k) & 1u ? 0u : weight; };
   auto kind = choose::weighted<Kind>({
       {1, kLogin},
-      {12, kCreate},
+      {may_create ? 12u : 0u, kCreate},
       {w(kList, 3), kList},
       {w(kWalk, 2), kWalk},
       {w(kGet, 5), kGet},
@@ -700,6 +714,13 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
   const bool needs_session = kind == kCreate || kind == kList || kind == kWalk || kind == kGet ||
                              kind == kPatch || kind == kDelete;
   if (needs_session && !s.session_jwt(account, now)) kind = kLogin;
+  // A live run modifies only tokens it created; with none yet, a PATCH or DELETE has no target
+  // (an unknown uuid is off limits too) and becomes a GET.
+  if ((kind == kPatch || kind == kDelete) && options.guarded) {
+    bool any = false;
+    for (std::uint32_t i = 0; i < st.token_count() && !any; ++i) any = !st.token(i).adopted;
+    if (!any) kind = kGet;
+  }
 
   switch (kind) {
     case kLogin: {
@@ -753,7 +774,7 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
       c->method = kind == kGet ? "GET" : (kind == kPatch ? "PATCH" : "DELETE");
       c->account = account;
       c->target = pick_uuid(s, account, kind != kGet, options.guarded);
-      if (kind == kPatch) c->body = pick_patch_body(prefix);
+      if (kind == kPatch) c->body = pick_patch_body(prefix, options.guarded);
       return c;
     }
     case kUsePat: {
@@ -819,21 +840,27 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
       // run may modify.
       enum R { kListRoute, kGetRoute, kCreateRoute, kPatchRoute, kDeleteRoute };
       bool can_name_token = false;
+      bool can_modify_token = false;  // a live run never aims at an adopted token
       for (std::uint32_t i = 0; i < st.token_count(); ++i) {
-        if (st.token(i).owner == c->account) can_name_token = true;
+        if (st.token(i).owner != c->account) continue;
+        can_name_token = true;
+        if (!(options.guarded && st.token(i).adopted)) can_modify_token = true;
       }
       auto r = choose::weighted<R>({{4, kListRoute},
                                     {can_name_token ? 2u : 0u, kGetRoute},
-                                    {2, kCreateRoute},
-                                    {can_name_token ? 1u : 0u, kPatchRoute},
-                                    {can_name_token ? 1u : 0u, kDeleteRoute}});
+                                    {may_create ? 2u : 0u, kCreateRoute},
+                                    {can_modify_token ? 1u : 0u, kPatchRoute},
+                                    {can_modify_token ? 1u : 0u, kDeleteRoute}});
       if (r == kCreateRoute) {
         c->method = "POST";
         c->body = Json{{"token_label", prefix + "foreign"}, {"scopes", {"repo:read"}}}.dump();
       } else if (r != kListRoute) {
         std::vector<std::string> own;
         for (std::uint32_t i = 0; i < st.token_count(); ++i) {
-          if (st.token(i).owner == c->account) own.emplace_back(st.token(i).uuid);
+          const model::TokenView t = st.token(i);
+          if (t.owner != c->account) continue;
+          if (r != kGetRoute && options.guarded && t.adopted) continue;
+          own.emplace_back(t.uuid);
         }
         c->path = "/v2/access-tokens/" + choose::element_of(own);
         c->method = r == kGetRoute ? "GET" : (r == kPatchRoute ? "PATCH" : "DELETE");

@@ -34,6 +34,7 @@ struct GeneratorOptions {
   // Swarm testing (Groce et al., ISSTA 2012): command kinds this sequence leaves out, one bit
   // each, so that a sequence dwells on a few operations and reaches deeper states with them.
   std::uint32_t left_out = 0;
+  std::size_t max_live_tokens = 0;  // live target: the run's tokens alive at once (0: no cap)
 };
 
 // The kinds a sequence leaves out, drawn from `seed` (each optional kind with probability 1/3;
@@ -53,7 +54,8 @@ CommandPtr pick_command_from_seed(std::uint64_t seed, const Session& session,
 model::Status bootstrap(Session& session);
 
 // Deletes every token the session created and has not deleted (live safety), logging in again
-// where a session JWT expired. These exchanges are not judged: the sequence is over.
+// where a session JWT expired; tokens the model adopted from a live account are left alone. These
+// exchanges are not judged: the sequence is over.
 void delete_created_tokens(Session& session);
 
 // Request builders shared by commands and the repro bundle.

@@ -6,7 +6,9 @@ using model::HttpRequest;
 using model::Result;
 
 Session::Session(Target& target, const model::Profile& profile)
-    : target_(target), profile_(profile), state_(target.fixture(), target.now()) {}
+    : target_(target),
+      profile_(profile),
+      state_(target.fixture(), target.now(), target.baseline()) {}
 
 Session::Session(Target& target, const model::Profile& profile, model::ModelState initial)
     : target_(target), profile_(profile), state_(std::move(initial)) {}

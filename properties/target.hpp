@@ -11,6 +11,7 @@
 #include "model/fixture.hpp"
 #include "model/result.hpp"
 #include "model/rfc3339.hpp"
+#include "model/state.hpp"
 
 namespace patrol::properties {
 
@@ -39,6 +40,9 @@ class Target {
   virtual model::Status begin_sequence() { return model::Ok{}; }
   // True when the run may modify only tokens it created (live targets).
   virtual bool guarded() const { return false; }
+  // What a sequence's model assumes about tokens that existed before it: a fresh store holds
+  // none (kEmpty), a live account may hold tokens the run never saw (kUnknown).
+  virtual model::Baseline baseline() const { return model::Baseline::kEmpty; }
   // Accounts and repositories of the target (credentials included).
   virtual const model::Fixture& fixture() const = 0;
   // 429 responses the transport absorbed so far (rate limits are never violations).

@@ -139,5 +139,27 @@ TEST_F(GuardTest, CapsTokensAliveAtOnceAndAdoptsLeftovers) {
   EXPECT_TRUE(guard.send(HttpRequest{"DELETE", "/v2/access-tokens/" + leftover}).ok());
 }
 
+TEST_F(GuardTest, ReadsThePrefixOfAnInvalidUtf8Label) {
+  // The server must refuse such a label (contract 3.2), but the guard lets the probe through only
+  // when its bytes start with the run prefix.
+  EXPECT_TRUE(guard.send(create("patrol-run1-a\xff\xfe")).ok());
+  EXPECT_FALSE(guard.send(create("\xffpatrol-run1-a")).ok());
+  EXPECT_FALSE(guard
+                   .send(create("patrol-run\xff"
+                                "1-a"))
+                   .ok());
+}
+
+TEST_F(GuardTest, ARenameKeepsTheRunPrefix) {
+  ASSERT_TRUE(guard.send(create("patrol-run1-a")).ok());
+  const std::string mine = "/v2/access-tokens/00000000-0000-4000-8000-000000000000";
+  EXPECT_TRUE(
+      guard.send(HttpRequest{"PATCH", mine, "", {}, R"({"token_label":"patrol-run1-b"})"}).ok());
+  EXPECT_TRUE(guard.send(HttpRequest{"PATCH", mine, "", {}, R"({"is_active":false})"}).ok());
+  auto refused = guard.send(HttpRequest{"PATCH", mine, "", {}, R"({"token_label":"mine now"})"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("patrol-run1-"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace patrol::http
