@@ -18,40 +18,64 @@ using model::Status;
 
 void RaceScheduler::window(std::string_view /*name*/) {
   std::unique_lock lock(mu_);
-  if (!armed_) return;
-  ++parked_;
-  const std::uint64_t generation = generation_;
-  if (parked_ + done_ >= clients_) {
-    release_locked();
-    return;
-  }
-  cv_.wait_for(lock, max_wait_, [&] { return generation_ != generation; });
-  if (generation_ == generation) {
-    --parked_;  // nobody released it within max_wait: leave alone
-  } else {
-    ++held_;
-  }
+  // Only the running request can be here: at most one runs at a time in a phase.
+  if (!armed_ || bypass_ || running_ < 0) return;
+  const int me = running_;
+  states_[static_cast<std::size_t>(me)] = State::kParked;
+  resume_[static_cast<std::size_t>(me)] = false;
+  running_ = -1;
+  const std::int64_t parked_at = grants_;
+  schedule_locked();
+  const bool resumed = wait_locked(lock, [&] { return !armed_ || bypass_ || running_ == me; });
+  // Held when another branch ran while this one waited inside the window.
+  if (resumed && running_ == me && grants_ > parked_at + 1) ++held_;
 }
 
 void RaceScheduler::arm(int clients) {
   std::lock_guard lock(mu_);
   armed_ = true;
-  clients_ = clients;
-  done_ = 0;
-  parked_ = 0;
-  ++generation_;
+  bypass_ = false;
+  const auto n = static_cast<std::size_t>(std::max(0, clients));
+  states_.assign(n, State::kBetween);
+  resume_.assign(n, false);
+  running_ = -1;
+  last_turn_ = static_cast<int>(n) - 1;  // branch 0 goes first
+  cv_.notify_all();
 }
 
-void RaceScheduler::client_done() {
+void RaceScheduler::begin_request(int client) {
+  std::unique_lock lock(mu_);
+  if (!armed_ || bypass_ || client < 0 || static_cast<std::size_t>(client) >= states_.size()) {
+    return;
+  }
+  states_[static_cast<std::size_t>(client)] = State::kWaiting;
+  schedule_locked();
+  wait_locked(lock, [&] { return !armed_ || bypass_ || running_ == client; });
+}
+
+void RaceScheduler::end_request(int client) {
   std::lock_guard lock(mu_);
-  ++done_;
-  if (parked_ > 0 && parked_ + done_ >= clients_) release_locked();
+  if (!armed_ || client < 0 || static_cast<std::size_t>(client) >= states_.size()) return;
+  if (running_ == client) running_ = -1;
+  if (states_[static_cast<std::size_t>(client)] != State::kDone) {
+    states_[static_cast<std::size_t>(client)] = State::kBetween;
+  }
+  schedule_locked();
+}
+
+void RaceScheduler::client_done(int client) {
+  std::lock_guard lock(mu_);
+  if (!armed_ || client < 0 || static_cast<std::size_t>(client) >= states_.size()) return;
+  if (running_ == client) running_ = -1;
+  states_[static_cast<std::size_t>(client)] = State::kDone;
+  schedule_locked();
 }
 
 void RaceScheduler::disarm() {
   std::lock_guard lock(mu_);
   armed_ = false;
-  release_locked();
+  running_ = -1;
+  cv_.notify_all();
 }
 
 std::int64_t RaceScheduler::held() const {
@@ -59,10 +83,63 @@ std::int64_t RaceScheduler::held() const {
   return held_;
 }
 
-void RaceScheduler::release_locked() {
-  ++generation_;
-  parked_ = 0;
+std::int64_t RaceScheduler::timeouts() const {
+  std::lock_guard lock(mu_);
+  return timeouts_;
+}
+
+void RaceScheduler::schedule_locked() {
+  if (!armed_ || bypass_ || running_ >= 0) return;
+  // Quiescent only: a branch between two requests is about to ask for a turn or to finish, and
+  // deciding before it does would make the order depend on thread timing.
+  for (State s : states_) {
+    if (s == State::kBetween) return;
+  }
+  const int n = static_cast<int>(states_.size());
+  auto grant = [&](int i) {
+    states_[static_cast<std::size_t>(i)] = State::kRunning;
+    resume_[static_cast<std::size_t>(i)] = false;
+    running_ = i;
+    ++grants_;
+    cv_.notify_all();
+  };
+  // 1. A window closing for several branches: resume them one at a time, in branch order.
+  for (int i = 0; i < n; ++i) {
+    if (states_[static_cast<std::size_t>(i)] == State::kParked &&
+        resume_[static_cast<std::size_t>(i)]) {
+      grant(i);
+      return;
+    }
+  }
+  // 2. The next branch waiting for a turn, round robin.
+  for (int k = 1; k <= n; ++k) {
+    const int i = (last_turn_ + k) % n;
+    if (states_[static_cast<std::size_t>(i)] == State::kWaiting) {
+      last_turn_ = i;
+      grant(i);
+      return;
+    }
+  }
+  // 3. Every branch is inside a window or finished: the windows close.
+  int first = -1;
+  for (int i = 0; i < n; ++i) {
+    if (states_[static_cast<std::size_t>(i)] != State::kParked) continue;
+    resume_[static_cast<std::size_t>(i)] = true;
+    if (first < 0) first = i;
+  }
+  if (first >= 0) grant(first);
+}
+
+bool RaceScheduler::wait_locked(std::unique_lock<std::mutex>& lock,
+                                const std::function<bool()>& until) {
+  if (cv_.wait_for(lock, max_wait_, until)) return true;
+  // A branch never came back (it should not happen): run the rest of the phase unscheduled
+  // rather than hang.
+  bypass_ = true;
+  running_ = -1;
+  ++timeouts_;
   cv_.notify_all();
+  return false;
 }
 
 std::size_t ParallelProgram::size() const {
@@ -289,14 +366,40 @@ CommandPtr command_from_seed(std::uint64_t seed, const Session& s, const Generat
 // Records every exchange of one client with its interval.
 class RecordingTransport final : public http::Transport {
  public:
+  // With a scheduler, each exchange waits for the branch's turn (branch = client - 1), and its
+  // interval starts once the turn is granted: the wait is not part of the operation.
   RecordingTransport(http::Transport& inner, Target& clock, int client,
-                     std::chrono::steady_clock::time_point epoch, std::vector<Operation>& out)
-      : inner_(inner), clock_(clock), client_(client), epoch_(epoch), out_(out) {}
+                     std::chrono::steady_clock::time_point epoch, std::vector<Operation>& out,
+                     RaceScheduler* scheduler = nullptr)
+      : inner_(inner),
+        clock_(clock),
+        client_(client),
+        epoch_(epoch),
+        out_(out),
+        scheduler_(scheduler) {}
 
   model::Result<model::HttpResponse> send(const HttpRequest& request) override {
-    const std::int64_t invoke = since_epoch();
-    auto r = inner_.send(request);
-    const std::int64_t response = since_epoch();
+    struct Turn {
+      RaceScheduler* s;
+      int branch;
+      Turn(RaceScheduler* scheduler, int b) : s(scheduler), branch(b) {
+        if (s != nullptr) s->begin_request(branch);
+      }
+      ~Turn() {
+        if (s != nullptr) s->end_request(branch);
+      }
+      Turn(const Turn&) = delete;
+      Turn& operator=(const Turn&) = delete;
+    };
+    std::int64_t invoke = 0;
+    std::int64_t response = 0;
+    model::Result<model::HttpResponse> r = model::HttpResponse{};
+    {
+      Turn turn(scheduler_, client_ - 1);
+      invoke = since_epoch();
+      r = inner_.send(request);
+      response = since_epoch();
+    }
     if (!r.ok()) return r;
     Operation op;
     op.client = client_;
@@ -323,6 +426,7 @@ class RecordingTransport final : public http::Transport {
   int client_;
   std::chrono::steady_clock::time_point epoch_;
   std::vector<Operation>& out_;
+  RaceScheduler* scheduler_;
 };
 
 // One client's view of the target: its own transport, the target's clock and fixture.
@@ -399,8 +503,9 @@ class Runner {
     std::vector<std::unique_ptr<ClientTarget>> targets;
     std::vector<std::optional<Session>> sessions(n);
     for (std::size_t b = 0; b < n; ++b) {
-      recs.push_back(std::make_unique<RecordingTransport>(
-          *transports_[b], target_, static_cast<int>(b + 1), epoch, branch_ops[b]));
+      recs.push_back(std::make_unique<RecordingTransport>(*transports_[b], target_,
+                                                          static_cast<int>(b + 1), epoch,
+                                                          branch_ops[b], options_.scheduler));
       targets.push_back(std::make_unique<ClientTarget>(target_, *recs[b]));
       sessions[b].emplace(*targets[b], options_.profile, prefix.state());
     }
@@ -420,7 +525,7 @@ class Runner {
               break;
             }
           }
-          if (options_.scheduler != nullptr) options_.scheduler->client_done();
+          if (options_.scheduler != nullptr) options_.scheduler->client_done(static_cast<int>(b));
         });
       }
       for (auto& t : threads) t.join();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "app/targets.hpp"
@@ -60,6 +62,7 @@ TEST_P(ConcurrencyFault, IsKilledByParallelRunsAndShrinksToTwoBranches) {
   EXPECT_GT(r.failures, 0) << render_parallel_text(r, options);
   EXPECT_EQ(r.attempts, options.confirm_repeats);
   EXPECT_GT(scheduler.held(), 0);
+  EXPECT_EQ(scheduler.timeouts(), 0);  // every window was ended by the branches, not the clock
 
   // The recorded history, written redacted and read back, still fails on its own.
   auto again = decode_history(encode_history(redact_history(r.failure->history)));
@@ -147,7 +150,9 @@ TEST(ParallelRuns, HistoryHasThePrefixOnClientZeroBeforeEveryBranch) {
     last_response[op.client] = op.response_ns;
   }
   for (const auto& op : ops) {
-    if (op.client != 0) EXPECT_GE(op.invoke_ns, prefix_end);
+    if (op.client != 0) {
+      EXPECT_GE(op.invoke_ns, prefix_end);
+    }
   }
   EXPECT_EQ(ex->branches_shown.size(), 3u);
   EXPECT_EQ(ex->verdict.verdict, Linearizable::kYes) << ex->verdict.reason;
@@ -175,36 +180,155 @@ TEST(ParallelRuns, RefusesGuardedLiveTargets) {
   EXPECT_EQ(r.executions, 0);
 }
 
+// A branch as the scheduler sees it: requests, some of which stop in a race window; every event
+// is logged in the order it happened.
+struct ScriptedBranch {
+  RaceScheduler& s;
+  int id;
+  std::mutex& mu;
+  std::vector<std::string>& log;
+
+  void note(const std::string& e) {
+    std::lock_guard lock(mu);
+    log.push_back(std::to_string(id) + ":" + e);
+  }
+  void request(const std::string& name, bool window) {
+    s.begin_request(id);
+    note(name);
+    if (window) {
+      s.window(name);
+      note(name + " resumed");
+    }
+    s.end_request(id);
+  }
+};
+
 TEST(RaceScheduler, HoldsAWindowUntilTheOtherClientArrives) {
   RaceScheduler s(std::chrono::minutes(10));
   s.arm(2);
-  std::thread a([&] { s.window("patch"); });
-  std::thread b([&] { s.window("patch"); });
+  std::mutex mu;
+  std::vector<std::string> log;
+  std::thread a([&] {
+    ScriptedBranch b{s, 0, mu, log};
+    b.request("patch", true);
+    s.client_done(0);
+  });
+  std::thread b([&] {
+    ScriptedBranch br{s, 1, mu, log};
+    br.request("patch", true);
+    s.client_done(1);
+  });
   a.join();
   b.join();
-  EXPECT_EQ(s.held(), 1);  // whichever came first waited for the other
   s.disarm();
+  // Both requests are inside the window before either leaves it, branch 0 first, whichever
+  // thread ran first.
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"0:patch", "1:patch", "0:patch resumed", "1:patch resumed"}));
+  EXPECT_EQ(s.held(), 2);
+  EXPECT_EQ(s.timeouts(), 0);
+}
+
+TEST(RaceScheduler, ARequestOutsideAnyWindowRunsWhileAWindowIsHeld) {
+  // Branch 0 creates (a window); branch 1 lists and reads, touching no window. The listing runs
+  // inside branch 0's window on every execution, however the threads are scheduled.
+  for (int round = 0; round < 50; ++round) {
+    RaceScheduler s(std::chrono::minutes(10));
+    s.arm(2);
+    std::mutex mu;
+    std::vector<std::string> log;
+    std::thread lister([&] {
+      ScriptedBranch b{s, 1, mu, log};
+      b.request("list", false);
+      b.request("read", false);
+      s.client_done(1);
+    });
+    std::thread creator([&] {
+      ScriptedBranch b{s, 0, mu, log};
+      b.request("create", true);
+      s.client_done(0);
+    });
+    lister.join();
+    creator.join();
+    s.disarm();
+    ASSERT_EQ(log, (std::vector<std::string>{"0:create", "1:list", "1:read", "0:create resumed"}))
+        << "round " << round;
+    EXPECT_EQ(s.held(), 1);
+  }
+}
+
+TEST(RaceScheduler, TurnsGoRoundRobinAndOneRequestRunsAtATime) {
+  RaceScheduler s(std::chrono::minutes(10));
+  s.arm(3);
+  std::mutex mu;
+  std::vector<std::string> log;
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  std::vector<std::thread> threads;
+  for (int id = 2; id >= 0; --id) {
+    threads.emplace_back([&, id] {
+      for (int k = 0; k < 2; ++k) {
+        s.begin_request(id);
+        const int now = ++running;
+        most = std::max(most.load(), now);
+        {
+          std::lock_guard lock(mu);
+          log.push_back(std::to_string(id));
+        }
+        --running;
+        s.end_request(id);
+      }
+      s.client_done(id);
+    });
+  }
+  for (auto& t : threads) t.join();
+  s.disarm();
+  EXPECT_EQ(log, (std::vector<std::string>{"0", "1", "2", "0", "1", "2"}));
+  EXPECT_EQ(most.load(), 1);
 }
 
 TEST(RaceScheduler, PassesAtOnceWhenTheOthersAreDoneOrNotRacing) {
   RaceScheduler s(std::chrono::minutes(10));
   s.window("create");  // not armed
   s.arm(1);
+  s.begin_request(0);
   s.window("create");  // the only client
+  s.end_request(0);
+  s.client_done(0);
   s.arm(3);
-  s.client_done();
-  s.client_done();
+  s.client_done(0);
+  s.client_done(1);
+  s.begin_request(2);
   s.window("count");  // everyone else finished
+  s.end_request(2);
+  s.window("count");  // a request the scheduler did not start
   EXPECT_EQ(s.held(), 0);
   s.disarm();
+  EXPECT_EQ(s.timeouts(), 0);
 }
 
 TEST(RaceScheduler, AFinishingClientReleasesTheWaitingOne) {
   RaceScheduler s(std::chrono::minutes(10));
   s.arm(2);
-  std::thread a([&] { s.window("count"); });
-  s.client_done();
+  std::thread a([&] {
+    s.begin_request(0);
+    s.window("count");
+    s.end_request(0);
+    s.client_done(0);
+  });
+  s.client_done(1);
   a.join();
+  s.disarm();
+  EXPECT_EQ(s.timeouts(), 0);
+}
+
+TEST(RaceScheduler, AStuckBranchEndsSchedulingAfterMaxWaitInsteadOfHanging) {
+  RaceScheduler s(std::chrono::milliseconds(1));
+  s.arm(2);
+  s.begin_request(0);  // branch 1 never shows up: the turn cannot be granted
+  s.window("patch");
+  s.end_request(0);
+  EXPECT_GE(s.timeouts(), 1);
   s.disarm();
 }
 
