@@ -191,8 +191,9 @@ TokenPath parse_token_path(std::string_view path) {
   if (rest.front() != '/') return {};
   std::string_view segment = rest.substr(1);
   if (segment.find('/') != std::string_view::npos) return {};
-  auto decoded = percent_decode(segment, false);
-  return {TokenRoute::kItem, decoded ? std::move(*decoded) : std::string(segment)};
+  // HttpRequest::path is decoded already (by the listener, the transport's caller or the
+  // cassette reader): decoding the segment again would turn a literal "%41" into "A".
+  return {TokenRoute::kItem, std::string(segment)};
 }
 
 }  // namespace patrol::model

@@ -46,7 +46,8 @@ struct TokenPath {
 };
 
 // Classifies "/v2/access-tokens" (optionally with one trailing slash, A9) and
-// "/v2/access-tokens/{segment}".
+// "/v2/access-tokens/{segment}". `path` is decoded (HttpRequest::path); the segment is returned
+// as it stands.
 TokenPath parse_token_path(std::string_view path);
 
 }  // namespace patrol::model

@@ -1655,13 +1655,8 @@ void Judge::check_page(std::uint16_t account, std::int64_t page, std::int64_t si
 
 Judge::Target Judge::resolve(std::uint16_t account) const {
   Target t;
-  // The {uuid} segment; percent-decoded only when it has escapes (rare).
-  std::string_view segment = std::string_view(rq_.path).substr(kTokensPath.size() + 1);
-  std::string decoded;
-  if (segment.find('%') != std::string_view::npos) {
-    decoded = parse_token_path(rq_.path).uuid;
-    segment = decoded;
-  }
+  // The {uuid} segment, as it stands: HttpRequest::path is decoded already.
+  const std::string_view segment = std::string_view(rq_.path).substr(kTokensPath.size() + 1);
   std::optional<std::uint32_t> tok;
   if (is_canonical_uuid(segment)) {
     tok = s_.find_token(segment);
