@@ -739,7 +739,11 @@ CommandPtr pick_command(const Session& s, const GeneratorOptions& options) {
       std::vector<std::string> labels;
       for (std::uint32_t i = 0; i < st.token_count(); ++i) {
         const model::TokenView t = st.token(i);
-        if (t.owner == account && !t.deleted) labels.emplace_back(t.label);
+        // Only the run's own labels: a live account's other tokens are not ours to imitate,
+        // and every label a live run writes carries its prefix.
+        if (t.owner == account && !t.deleted && !t.adopted && t.label.starts_with(prefix)) {
+          labels.emplace_back(t.label);
+        }
       }
       if (!labels.empty() && choose::weighted<bool>({{3, false}, {1, true}})) {
         c->label = choose::element_of(labels);

@@ -196,6 +196,13 @@ class LiveTest : public ::testing::Test {
     return pid;
   }
   // Waits (bounded) for the child; its exit status, or -1 when killed by a signal or timed out.
+  // True while the child runs (an early exit ends the wait for its progress at once).
+  static bool alive(pid_t pid) {
+    siginfo_t info{};
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == 0;
+  }
+
   static int wait_exit(pid_t pid) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd >= 0) {
@@ -265,7 +272,7 @@ TEST_F(LiveTest, AKilledRunLeavesForeignTokensAloneAndSweepRemovesItsLeftovers) 
   // Kill it while some of them exist.
   const auto deadline = std::chrono::steady_clock::now() + kGuard;
   bool mid_run = false;
-  while (!mid_run && std::chrono::steady_clock::now() < deadline) {
+  while (!mid_run && std::chrono::steady_clock::now() < deadline && alive(pid)) {
     mid_run = run_tokens("alice") + run_tokens("bob") > 0;
     if (!mid_run) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
   }
@@ -305,7 +312,7 @@ TEST_F(LiveTest, SigtermEndsTheRunWithItsTokensDeleted) {
   ASSERT_GT(pid, 0);
   const auto deadline = std::chrono::steady_clock::now() + kGuard;
   bool mid_run = false;
-  while (!mid_run && std::chrono::steady_clock::now() < deadline) {
+  while (!mid_run && std::chrono::steady_clock::now() < deadline && alive(pid)) {
     mid_run = run_tokens("alice") + run_tokens("bob") > 0;
     if (!mid_run) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
   }
