@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -54,6 +56,50 @@ struct Seen {
   bool operator==(const Seen&) const = default;
 };
 
+// Sits between the listener and the core. Normally every request passes. hold_next() makes the
+// next request wait in the gate, unapplied; the check is a sequential client, so while its request
+// is held it has nothing else in flight, and after `kill -9` drop_held() answers that request 503
+// without touching the core. What the killed run did to the server is then settled, and the test
+// reads it without racing a request the run sent just before it died.
+class Gate {
+ public:
+  model::HttpResponse pass(const model::HttpRequest& r, server::ServerCore& core) {
+    std::unique_lock lock(mu_);
+    if (state_ == State::kHoldNext) {
+      state_ = State::kHolding;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return state_ == State::kDropHeld; });
+      state_ = State::kPass;
+      model::HttpResponse dropped;
+      dropped.status = 503;
+      return dropped;
+    }
+    lock.unlock();
+    return core.handle(r);
+  }
+  void hold_next() {
+    std::lock_guard lock(mu_);
+    state_ = State::kHoldNext;
+  }
+  // Waits (bounded) until a request is held; false when none came.
+  bool wait_holding(std::chrono::seconds bound) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, bound, [&] { return state_ == State::kHolding; });
+  }
+  void drop_held() {
+    std::lock_guard lock(mu_);
+    if (state_ == State::kHolding) state_ = State::kDropHeld;
+    if (state_ == State::kHoldNext) state_ = State::kPass;
+    cv_.notify_all();
+  }
+
+ private:
+  enum class State { kPass, kHoldNext, kHolding, kDropHeld };
+  std::mutex mu_;
+  std::condition_variable cv_;
+  State state_ = State::kPass;
+};
+
 // The reference server on an ephemeral loopback port, and a client of its API (in-process calls
 // into the same core, the way any client sees it).
 class LiveTest : public ::testing::Test {
@@ -67,7 +113,8 @@ class LiveTest : public ::testing::Test {
     server::ListenerOptions lo;
     lo.host = "127.0.0.1";
     lo.port = 0;
-    auto listener = server::Listener::start(*core_, lo);
+    auto listener = server::Listener::start(
+        [this](const model::HttpRequest& r) { return gate_.pass(r, *core_); }, "hub", lo);
     ASSERT_TRUE(listener.ok()) << listener.error().message;
     listener_ = std::move(*listener);
     dir_ = fs::temp_directory_path() /
@@ -77,6 +124,7 @@ class LiveTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override {
+    gate_.drop_held();
     listener_.reset();
     fs::remove_all(dir_);
   }
@@ -232,6 +280,7 @@ class LiveTest : public ::testing::Test {
   }
   std::string url() const { return listener_->base_url(); }
 
+  Gate gate_;  // outlives the listener that calls it
   std::unique_ptr<server::ServerCore> core_;
   std::unique_ptr<server::Listener> listener_;
   fs::path dir_;
@@ -276,9 +325,14 @@ TEST_F(LiveTest, AKilledRunLeavesForeignTokensAloneAndSweepRemovesItsLeftovers) 
     mid_run = run_tokens("alice") + run_tokens("bob") > 0;
     if (!mid_run) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
   }
+  ASSERT_TRUE(mid_run) << output("check.log");
+  // Catch the run's next request in the gate, kill the run while it waits for the answer, then
+  // drop that request: nothing the run sent can reach the server after this point.
+  gate_.hold_next();
+  ASSERT_TRUE(gate_.wait_holding(kGuard)) << output("check.log");
   ::kill(pid, SIGKILL);
   EXPECT_EQ(wait_exit(pid), -1) << "killed by the signal";
-  ASSERT_TRUE(mid_run) << output("check.log");
+  gate_.drop_held();
 
   // Nothing the run did not create was touched.
   for (const auto& [user, before] : foreign_) {
