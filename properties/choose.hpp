@@ -32,10 +32,10 @@ T in_range(T lo, T hi) {
 
 inline bool coin() { return below(2) == 1; }
 
-// One of the values, each with its weight; options of weight 0 are never picked. At least one
-// weight must be positive.
-template <class T>
-T weighted(std::initializer_list<std::pair<std::uint64_t, T>> options) {
+// One of the options, each with its weight; options of weight 0 are never picked. At least one
+// weight must be positive. `options` is any range of (weight, value) pairs.
+template <class Options>
+auto weighted_of(const Options& options) {
   std::uint64_t total = 0;
   for (const auto& o : options) total += o.first;
   if (total == 0) throw rc::GenerationFailure("every option has weight 0");
@@ -47,18 +47,14 @@ T weighted(std::initializer_list<std::pair<std::uint64_t, T>> options) {
   return options.begin()->second;  // unreachable
 }
 
-// Weighted, with the options built at run time.
+template <class T>
+T weighted(std::initializer_list<std::pair<std::uint64_t, T>> options) {
+  return weighted_of(options);
+}
+
 template <class T>
 T weighted(const std::vector<std::pair<std::uint64_t, T>>& options) {
-  std::uint64_t total = 0;
-  for (const auto& o : options) total += o.first;
-  if (total == 0) throw rc::GenerationFailure("every option has weight 0");
-  std::uint64_t roll = below(total);
-  for (const auto& o : options) {
-    if (roll < o.first) return o.second;
-    roll -= o.first;
-  }
-  return options.front().second;  // unreachable
+  return weighted_of(options);
 }
 
 // One element of a non-empty container.

@@ -110,7 +110,7 @@ std::string format_with_offset(model::Timestamp t, int offset_minutes) {
   if (offset_minutes == 0) return model::format_rfc3339(t);
   std::string local = model::format_rfc3339(plus_seconds(t, offset_minutes * 60LL));
   local.pop_back();  // the 'Z'
-  char zone[8];
+  char zone[16];
   int m = offset_minutes < 0 ? -offset_minutes : offset_minutes;
   std::snprintf(zone, sizeof zone, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', m / 60, m % 60);
   return local + zone;
