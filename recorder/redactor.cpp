@@ -30,11 +30,6 @@ std::string sanitize_label(std::string_view label) {
   return out;
 }
 
-bool contains_placeholder(std::string_view s) {
-  return s.find(kPlaceholderOpen) != std::string_view::npos ||
-         s.find(kEncodedOpen) != std::string_view::npos;
-}
-
 // A value that only masks a secret ("", "***", "dckr_pat_****") is not one: nothing but '*'
 // after an optional lower-case prefix.
 bool is_mask(std::string_view s) {
@@ -66,6 +61,16 @@ std::size_t jwt_signature_offset(std::string_view s) {
   }
   if (dots != 2 || s[s.find('.') + 1] == '.') return std::string_view::npos;
   return last + 1;
+}
+
+// True when `s` is exactly what redaction writes for a secret: one placeholder (plain or
+// percent-encoded), alone, behind the PAT prefix, or behind an unsigned JWT's header and claims.
+// A value that merely contains a placeholder, or only its opener, may still hold a secret.
+bool is_redacted(std::string_view s) {
+  auto spans = find_placeholders(s);
+  if (spans.size() != 1 || spans.front().end != s.size()) return false;
+  std::string_view before = s.substr(0, spans.front().begin);
+  return before.empty() || before == kPatPrefix || jwt_signature_offset(before) == before.size();
 }
 
 std::uint64_t load8(const char* p) {
@@ -143,23 +148,23 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Rewrites raw placeholders in a URL query to their percent-encoded form.
+// Rewrites the placeholders find_placeholders() sees in their plain form to the percent-encoded
+// form, and nothing else: a "<<patrol:" that opens no placeholder is left alone (pairing it with
+// some later ">>" half-encoded text that is no placeholder, and a second pass encoded the rest).
 std::string encode_placeholders_for_query(std::string text) {
   if (text.find(kPlaceholderOpen) == std::string::npos) return text;
   std::string out;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t open = text.find(kPlaceholderOpen, i);
-    if (open == std::string::npos) break;
-    std::size_t close = text.find(kPlaceholderClose, open + kPlaceholderOpen.size());
-    if (close == std::string::npos) break;
-    out.append(text, i, open - i);
+  std::size_t copied = 0;
+  for (const auto& span : find_placeholders(text)) {
+    if (text.compare(span.begin, kPlaceholderOpen.size(), kPlaceholderOpen) != 0) continue;
+    out.append(text, copied, span.begin - copied);
     out.append(kEncodedOpen);
-    out.append(text, open + kPlaceholderOpen.size(), close - open - kPlaceholderOpen.size());
+    out.append(span.label);
     out.append(kEncodedClose);
-    i = close + kPlaceholderClose.size();
+    copied = span.end;
   }
-  out.append(text, i, std::string::npos);
+  if (copied == 0) return text;
+  out.append(text, copied, std::string::npos);
   return out;
 }
 
@@ -227,7 +232,7 @@ struct Redactor::State {
 
   // The replacement of one secret value, registering it on first sight.
   std::string replacement(std::string_view value) {
-    if (is_mask(value) || contains_placeholder(value)) return std::string(value);
+    if (is_mask(value) || is_redacted(value)) return std::string(value);
     if (auto it = exact.find(std::string(value)); it != exact.end()) return it->second;
     std::string v(value);
     std::size_t sig = jwt_signature_offset(value);

@@ -188,6 +188,56 @@ TEST(Redactor, IsIdempotent) {
   EXPECT_EQ(fresh.secret_count(), 0u);
 }
 
+TEST(Redactor, HalfEncodedPlaceholderInQueryIsIdempotent) {
+  // "<<patrol:a%3E%3E" opens like a placeholder but closes in the encoded form, so it is none.
+  // The query encoder used to pair its "<<patrol:" with the next ">>" anywhere later (here the end
+  // of the PAT's placeholder), half-encoding text that is no placeholder; a second pass then
+  // encoded the rest (corpora/redactor_fuzzer/regressions/half-encoded-placeholder-in-query.txt).
+  std::string pat = make_pat(13);
+  Redactor r;
+  auto once = r.redact(make_interaction("GET", "/t", "x=<<patrol:a%3E%3E" + pat + ">>", {}, "", 200,
+                                        {}, R"({"token":")" + pat + R"("})"));
+  EXPECT_EQ(once.get().request.query, "x=<<patrol:a%3E%3Edckr_pat_%3C%3Cpatrol:secret:1%3E%3E>>");
+  EXPECT_EQ(r.redact(once.get()).get().request.query, once.get().request.query);
+  Redactor fresh;
+  EXPECT_EQ(fresh.redact(once.get()).get().request.query, once.get().request.query);
+
+  auto nested =
+      r.redact(make_interaction("GET", "/t", "x=<<patrol:a<<patrol:b>>>>", {}, "", 200, {}, ""));
+  EXPECT_EQ(nested.get().request.query, "x=<<patrol:a%3C%3Cpatrol:b%3E%3E>>");
+  EXPECT_EQ(r.redact(nested.get()).get().request.query, nested.get().request.query);
+}
+
+TEST(Redactor, ValueThatOnlyContainsAPlaceholderIsStillASecret) {
+  // A credential is kept as is only when it is exactly what redaction writes (a placeholder,
+  // behind the PAT prefix or an unsigned JWT at most); "at_<<patrol:" merely contains the opener
+  // (corpora/redactor_fuzzer/regressions/basic-secret-containing-placeholder-opener.txt).
+  Redactor r;
+  const std::string basic = "Basic " + model::base64_encode("ce:at_<<patrol:");
+  auto red = r.redact(make_interaction("GET", "/", "token=opaque1234<<patrol:secret:9>>",
+                                       auth("Bearer x0123456789<<patrol:secret:9>>"), "", 200,
+                                       json_headers(), "trace: " + basic));
+  EXPECT_TRUE(find_secret_shapes(red.get().response.body).empty()) << red.get().response.body;
+  EXPECT_EQ(red.get().response.body.find(basic), std::string::npos);
+  EXPECT_EQ(everything(red.get()).find("opaque1234"), std::string::npos) << everything(red.get());
+  EXPECT_EQ(everything(red.get()).find("x0123456789"), std::string::npos) << everything(red.get());
+  Redactor fresh;
+  EXPECT_EQ(everything(fresh.redact(red.get()).get()), everything(red.get()));
+  EXPECT_EQ(fresh.secret_count(), 0u);
+
+  // What redaction writes is kept.
+  const std::string jwt = make_jwt({{"sub", "alice"}}, 6);
+  const std::string kept = jwt.substr(0, jwt.rfind('.') + 1) + "<<patrol:jwt:4>>";
+  Redactor again;
+  auto same = again.redact(make_interaction(
+      "GET", "/", "token=dckr_pat_%3C%3Cpatrol:secret:1%3E%3E", auth("Bearer " + kept), "", 200,
+      json_headers(), R"({"token":"<<patrol:password:alice>>"})"));
+  EXPECT_EQ(*same.get().request.headers.get("Authorization"), "Bearer " + kept);
+  EXPECT_EQ(same.get().request.query, "token=dckr_pat_%3C%3Cpatrol:secret:1%3E%3E");
+  EXPECT_EQ(same.get().response.body, R"({"token":"<<patrol:password:alice>>"})");
+  EXPECT_EQ(again.secret_count(), 0u);
+}
+
 TEST(Redactor, JsonEscapedSecretsAreRedactedInPlace) {
   Redactor r;
   std::string body = "{ \"password\" : \"p\\u00e4ss\\\"word\\/x\", \"keep\": 1 }";
