@@ -32,10 +32,6 @@ Result<const Step*> Session::exchange(const std::string& command, HttpRequest re
   if (response->status >= 400 && response->status < 500 && response->status != 429) {
     ++coverage_.rules["7"];
   }
-  std::string target_line = request.target_line();
-  std::string body = request.body.size() > 160 ? request.body.substr(0, 160) + "..." : request.body;
-  step.line = redact(target_line + (body.empty() ? "" : " " + body) + " -> " +
-                     std::to_string(response->status));
   step.request = std::move(request);
   step.response = std::move(*response);
   if (!step.violations.empty()) failed_ = true;
@@ -69,10 +65,19 @@ std::vector<model::Violation> Session::violations() const {
   return out;
 }
 
+std::string Session::line(const Step& s) const {
+  // Built when a transcript is asked for (a failure, a report), not on every exchange; the
+  // model knows every secret of the sequence by then, so nothing shown is less redacted.
+  const std::string& b = s.request.body;
+  std::string body = b.size() > 160 ? b.substr(0, 160) + "..." : b;
+  return redact(s.request.target_line() + (body.empty() ? "" : " " + body) + " -> " +
+                std::to_string(s.response.status));
+}
+
 std::vector<std::string> Session::transcript() const {
   std::vector<std::string> out;
   for (const auto& s : steps_) {
-    out.push_back(s.line);
+    out.push_back(line(s));
     for (const auto& v : s.violations) {
       out.push_back("    ^ violates contract " + v.rule + ": " + v.message);
     }

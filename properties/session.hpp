@@ -21,7 +21,6 @@ struct Step {
   model::HttpResponse response;
   model::Timestamp now;
   std::vector<model::Violation> violations;
-  std::string line;  // redacted transcript line: "GET /v2/access-tokens/<uuid> -> 404"
 };
 
 class Session {
@@ -57,6 +56,8 @@ class Session {
   std::vector<std::string> transcript() const;
   // Redacts every credential the model knows from a text.
   std::string redact(std::string_view text) const { return model::redact(text, state_); }
+  // A step as one redacted transcript line: "GET /v2/access-tokens/<uuid> -> 404".
+  std::string line(const Step& step) const;
 
   // Records which situation a token-route request met, for the coverage table.
   void note_state(const std::string& situation) { ++coverage_.states[situation]; }
