@@ -63,14 +63,18 @@ std::size_t jwt_signature_offset(std::string_view s) {
   return last + 1;
 }
 
-// True when `s` is exactly what redaction writes for a secret: one placeholder (plain or
-// percent-encoded), alone, behind the PAT prefix, or behind an unsigned JWT's header and claims.
-// A value that merely contains a placeholder, or only its opener, may still hold a secret.
-bool is_redacted(std::string_view s) {
-  auto spans = find_placeholders(s);
-  if (spans.size() != 1 || spans.front().end != s.size()) return false;
-  std::string_view before = s.substr(0, spans.front().begin);
-  return before.empty() || before == kPatPrefix || jwt_signature_offset(before) == before.size();
+// A secret value that went through redaction already holds a whole placeholder: the value's own
+// ("<<patrol:secret:3>>", "dckr_pat_<<...>>", "<header>.<claims>.<<patrol:jwt:4>>"), and maybe
+// others where a secret learned later was replaced inside it (a JWT header that was also seen as
+// a Bearer token). Such a value is kept; an opener alone ("at_<<patrol:") proves nothing.
+bool holds_placeholder(std::string_view s) { return !find_placeholders(s).empty(); }
+
+// The secret half of a Basic credential counts as redacted only where the secret scan accepts it
+// (scan.cpp find_basic): it starts with a placeholder, behind the PAT prefix at most.
+bool basic_secret_redacted(std::string_view secret) {
+  if (secret.substr(0, kPatPrefix.size()) == kPatPrefix) secret.remove_prefix(kPatPrefix.size());
+  auto spans = find_placeholders(secret);
+  return !spans.empty() && spans.front().begin == 0;
 }
 
 std::uint64_t load8(const char* p) {
@@ -230,9 +234,10 @@ struct Redactor::State {
     if (secret.size() >= kIndexedMin) index.add(secret, replacement);
   }
 
-  // The replacement of one secret value, registering it on first sight.
-  std::string replacement(std::string_view value) {
-    if (is_mask(value) || is_redacted(value)) return std::string(value);
+  // The replacement of one secret value, registering it on first sight. A value that holds a
+  // placeholder already is kept unless `keep_redacted` is false.
+  std::string replacement(std::string_view value, bool keep_redacted = true) {
+    if (is_mask(value) || (keep_redacted && holds_placeholder(value))) return std::string(value);
     if (auto it = exact.find(std::string(value)); it != exact.end()) return it->second;
     std::string v(value);
     std::size_t sig = jwt_signature_offset(value);
@@ -263,8 +268,8 @@ struct Redactor::State {
     auto colon = decoded->find(':');
     if (colon == std::string::npos) return replacement(b64);
     std::string secret = decoded->substr(colon + 1);
-    if (secret.empty()) return std::string(b64);
-    return model::base64_encode(decoded->substr(0, colon + 1) + replacement(secret));
+    if (secret.empty() || basic_secret_redacted(secret)) return std::string(b64);
+    return model::base64_encode(decoded->substr(0, colon + 1) + replacement(secret, false));
   }
 
   // Replaces known secrets, then any secret shape, anywhere in a text.

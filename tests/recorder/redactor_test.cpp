@@ -208,17 +208,20 @@ TEST(Redactor, HalfEncodedPlaceholderInQueryIsIdempotent) {
   EXPECT_EQ(r.redact(nested.get()).get().request.query, nested.get().request.query);
 }
 
-TEST(Redactor, ValueThatOnlyContainsAPlaceholderIsStillASecret) {
-  // A credential is kept as is only when it is exactly what redaction writes (a placeholder,
-  // behind the PAT prefix or an unsigned JWT at most); "at_<<patrol:" merely contains the opener
-  // (corpora/redactor_fuzzer/regressions/basic-secret-containing-placeholder-opener.txt).
+TEST(Redactor, ValueWithOnlyAPlaceholderOpenerIsStillASecret) {
+  // A credential counted as redacted once it merely contained "<<patrol:"; "at_<<patrol:" holds no
+  // placeholder at all (corpora/redactor_fuzzer/regressions/
+  // basic-secret-containing-placeholder-opener.txt). A Basic secret counts as redacted only where
+  // the secret scan accepts it: starting with a placeholder, behind the PAT prefix at most.
   Redactor r;
-  const std::string basic = "Basic " + model::base64_encode("ce:at_<<patrol:");
-  auto red = r.redact(make_interaction("GET", "/", "token=opaque1234<<patrol:secret:9>>",
-                                       auth("Bearer x0123456789<<patrol:secret:9>>"), "", 200,
-                                       json_headers(), "trace: " + basic));
+  const std::string opener = "Basic " + model::base64_encode("ce:at_<<patrol:");
+  const std::string behind = "Basic " + model::base64_encode("ce:dckr^0at_<<patrol:secret:9>>");
+  auto red = r.redact(make_interaction(
+      "GET", "/", "token=opaque1234<<patrol:", auth("Bearer x0123456789abcdef<<patrol:"), "", 200,
+      json_headers(), "trace: " + opener + " " + behind));
   EXPECT_TRUE(find_secret_shapes(red.get().response.body).empty()) << red.get().response.body;
-  EXPECT_EQ(red.get().response.body.find(basic), std::string::npos);
+  EXPECT_EQ(red.get().response.body.find(opener), std::string::npos);
+  EXPECT_EQ(red.get().response.body.find(behind), std::string::npos);
   EXPECT_EQ(everything(red.get()).find("opaque1234"), std::string::npos) << everything(red.get());
   EXPECT_EQ(everything(red.get()).find("x0123456789"), std::string::npos) << everything(red.get());
   Redactor fresh;
@@ -236,6 +239,22 @@ TEST(Redactor, ValueThatOnlyContainsAPlaceholderIsStillASecret) {
   EXPECT_EQ(same.get().request.query, "token=dckr_pat_%3C%3Cpatrol:secret:1%3E%3E");
   EXPECT_EQ(same.get().response.body, R"({"token":"<<patrol:password:alice>>"})");
   EXPECT_EQ(again.secret_count(), 0u);
+}
+
+TEST(Redactor, SecretFoundInsideAKeptJwtHeaderStaysIdempotent) {
+  // A Bearer-shaped prefix of the JWT header, learned after the JWT was redacted, is replaced
+  // inside the header the JWT keeps; the value still holds placeholders and is kept on a second
+  // pass (corpora/redactor_fuzzer/regressions/bearer-prefix-of-kept-jwt-header.txt).
+  const std::string jwt = make_jwt({{"sub", "alice"}}, 8);
+  const std::string prefix = jwt.substr(0, 21);
+  Redactor r;
+  auto once = r.redact(
+      make_interaction("POST", "/v2/auth/token", "", json_headers(), "{}", 200, json_headers(),
+                       R"({"access_token":")" + jwt + R"(","trace":"Bearer )" + prefix + R"("})"));
+  EXPECT_EQ(once.get().response.body.find(prefix), std::string::npos) << once.get().response.body;
+  EXPECT_EQ(r.redact(once.get()).get().response.body, once.get().response.body);
+  Redactor fresh;
+  EXPECT_EQ(fresh.redact(once.get()).get().response.body, once.get().response.body);
 }
 
 TEST(Redactor, JsonEscapedSecretsAreRedactedInPlace) {
