@@ -77,6 +77,40 @@ bool basic_secret_redacted(std::string_view secret) {
   return !spans.empty() && spans.front().begin == 0;
 }
 
+bool is_b64(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/' || c == '=';
+}
+
+// Where known secrets are not replaced: placeholders, and the base64 of each Basic credential
+// whose secret is redacted already. A secret learned later may occur inside that base64 by chance
+// (the Bearer token "YXRfPDxwYXRyb2w6" is base64 of "at_<<patrol:"); replacing it there would cut
+// the credential short into one the scan flags. Sorted by begin.
+std::vector<PlaceholderSpan> kept_spans(std::string_view text) {
+  std::vector<PlaceholderSpan> out = find_placeholders(text);
+  const std::size_t placeholders = out.size();
+  constexpr std::string_view kSchemeTail = "asic ";  // "Basic " or "basic ", as scan.cpp
+  for (std::size_t i = text.find(kSchemeTail); i != std::string_view::npos;
+       i = text.find(kSchemeTail, i + 1)) {
+    if (i == 0 || (text[i - 1] != 'B' && text[i - 1] != 'b')) continue;
+    std::size_t begin = i + kSchemeTail.size();
+    while (begin < text.size() && text[begin] == ' ') ++begin;
+    std::size_t end = begin;
+    while (end < text.size() && is_b64(text[end])) ++end;
+    if (end == begin) continue;
+    auto decoded = model::base64_decode(text.substr(begin, end - begin));
+    if (!decoded.ok()) continue;
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos || !basic_secret_redacted(decoded->substr(colon + 1))) continue;
+    out.push_back({begin, end, {}});
+  }
+  if (out.size() != placeholders) {
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.begin < b.begin; });
+  }
+  return out;
+}
+
 std::uint64_t load8(const char* p) {
   std::uint64_t v;
   std::memcpy(&v, p, 8);
@@ -96,10 +130,10 @@ class SecretIndex {
               [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
 
-  // Replaces known secrets outside placeholders; returns true when something changed.
+  // Replaces known secrets outside kept_spans(); returns true when something changed.
   bool replace_all(std::string& text) const {
     if (by_suffix_.empty() || text.size() < 8) return false;
-    auto protected_spans = find_placeholders(text);
+    auto protected_spans = kept_spans(text);
     std::string out;
     std::size_t copied = 0;
     std::size_t span = 0;

@@ -257,6 +257,23 @@ TEST(Redactor, SecretFoundInsideAKeptJwtHeaderStaysIdempotent) {
   EXPECT_EQ(fresh.redact(once.get()).get().response.body, once.get().response.body);
 }
 
+TEST(Redactor, LaterSecretIsNotReplacedInsideARedactedBasicCredential) {
+  // "YXRfPDxwYXRyb2w6" (a Bearer token, so a secret) is the base64 of "at_<<patrol:", which the
+  // redacted credential base64("alice:dckr_pat_<<patrol:secret:2>>") holds; replacing it there
+  // left "Basic YWxpY2U6ZGNrcl9w" (alice:dckr_p), a credential the scan flags
+  // (corpora/redactor_fuzzer/regressions/bearer-inside-redacted-basic.txt).
+  model::Headers h;
+  h.add("X-Trace", "Bearer YXRfPDxwYXRyb2w6");
+  h.add("Authorization", "Basic " + model::base64_encode("alice:" + make_pat(21)));
+  Redactor r;
+  auto red = r.redact(make_interaction("GET", "/token", "", h, "", 200, json_headers(), ""));
+  const std::string value = *red.get().request.headers.get("Authorization");
+  EXPECT_EQ(value, "Basic " + model::base64_encode("alice:dckr_pat_<<patrol:secret:2>>"));
+  EXPECT_TRUE(find_secret_shapes(value).empty()) << value;
+  EXPECT_EQ(*red.get().request.headers.get("X-Trace"), "Bearer <<patrol:secret:1>>");
+  EXPECT_EQ(r.redact(red.get()).get(), red.get());
+}
+
 TEST(Redactor, JsonEscapedSecretsAreRedactedInPlace) {
   Redactor r;
   std::string body = "{ \"password\" : \"p\\u00e4ss\\\"word\\/x\", \"keep\": 1 }";
