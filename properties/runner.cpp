@@ -116,6 +116,11 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
     // commands it does not need, and the reproduce token (a path through those removals) replays
     // exactly. Lists are drawn up to twice the step budget and cut to it, so half of the full-size
     // sequences run the whole budget: deep states need long sequences.
+    // Swarm testing: a seed of its own says which command kinds this sequence leaves out (not
+    // one of the command seeds, which the shrinker removes).
+    const GeneratorOptions swarm = pick_swarm(
+        gen,
+        *rc::gen::noShrink(rc::gen::resize(rc::kNominalSize, rc::gen::arbitrary<std::uint64_t>())));
     const auto& seeds = *rc::gen::withSize([&](int size) {
       const int top = std::max(1, std::min(options.max_steps, 2 * size));
       return rc::gen::resize(
@@ -124,8 +129,6 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
     });
     const auto steps =
         std::min<std::size_t>(seeds.size(), static_cast<std::size_t>(options.max_steps));
-    // Swarm testing: the first seed also says which command kinds this sequence leaves out.
-    const GeneratorOptions swarm = seeds.empty() ? gen : pick_swarm(gen, seeds.front() ^ 0x5eed);
     for (std::size_t i = 0; i < steps; ++i) {
       if (options.interrupted != nullptr && options.interrupted->load()) break;
       CommandPtr cmd = pick_command_from_seed(seeds[i], session, swarm);
@@ -156,6 +159,16 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
   rc::detail::TestMetadata meta{kPropertyId, "contract conformance"};
   rc::detail::TestResult result = rc::detail::SuccessResult{0, {}};
 
+  // Runs the one case a reproduce token names. Not disableShrinking: under it RapidCheck drops
+  // the token's shrink path and would replay the unshrunk case (a replay never shrinks anyway).
+  auto replay = [&](const std::unordered_map<std::string, rc::detail::Reproduce>& map) {
+    rc::detail::TestParams params;
+    params.seed = options.seed;
+    params.disableShrinking = false;
+    return rc::detail::checkProperty(rc::detail::toProperty(guarded_property), meta, params,
+                                     listener, map);
+  };
+
   if (options.reproduce) {
     std::unordered_map<std::string, rc::detail::Reproduce> map;
     try {
@@ -168,14 +181,8 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
       out.error = make_error(ErrorKind::kInvalid, "--reproduce: not a token printed by patrol");
       return out;
     }
-    rc::detail::TestParams params;
-    params.seed = options.seed;
-    // Not disableShrinking: RapidCheck drops the shrink path of a Reproduce under it, which
-    // would replay the unshrunk case (reproduceProperty never shrinks anyway).
-    params.disableShrinking = false;
     sum.runs_requested = 1;
-    result = rc::detail::checkProperty(rc::detail::toProperty(guarded_property), meta, params,
-                                       listener, map);
+    result = replay(map);
   } else {
     for (int batch = 0; done < mine; ++batch) {
       if (options.time_budget_s && elapsed() >= *options.time_budget_s) break;
@@ -203,13 +210,8 @@ CheckResult run_check(Target& target, const CheckOptions& options) {
     // Replay the reported case once more, so the transcript shown is exactly what the reproduce
     // token replays (the shrinker's last failing execution is not always its final answer).
     std::unordered_map<std::string, rc::detail::Reproduce> map{{kPropertyId, failure.reproduce}};
-    rc::detail::TestParams params;
-    // Not disableShrinking: RapidCheck drops the shrink path of a Reproduce under it, which
-    // would replay the unshrunk case (reproduceProperty never shrinks anyway).
-    params.disableShrinking = false;
     last_failure.reset();
-    auto again = rc::detail::checkProperty(rc::detail::toProperty(guarded_property), meta, params,
-                                           listener, map);
+    auto again = replay(map);
     rc::detail::FailureResult replayed;
     if (again.match(replayed)) failure.description = replayed.description;
   }
