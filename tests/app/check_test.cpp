@@ -77,13 +77,19 @@ TEST(Check, AFaultIsCaughtShrunkAndReproduced) {
   auto replayed = properties::run_check(*target, again);
   ASSERT_FALSE(replayed.error);
   ASSERT_TRUE(replayed.summary.failed);
-  // The same exchanges (uuids and secrets are the server's, so compare shapes).
+  // The same exchanges (uuids and secrets are the server's, so compare shapes: route, status,
+  // and the body's member names).
   auto shape = [](const std::vector<properties::Step>& steps) {
     std::vector<std::string> out;
     for (const auto& s : steps) {
+      std::string members;
+      auto body = nlohmann::json::parse(s.request.body, nullptr, false);
+      if (body.is_object()) {
+        for (const auto& [name, value] : body.items()) members += name + ",";
+      }
       out.push_back(s.request.method + " " +
-                    std::string(model::route_id(model::classify(s.request))) + " " +
-                    s.request.body.substr(0, 30) + " -> " + std::to_string(s.response.status));
+                    std::string(model::route_id(model::classify(s.request))) + " {" + members +
+                    "} -> " + std::to_string(s.response.status));
     }
     return out;
   };
