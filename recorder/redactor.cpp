@@ -275,6 +275,12 @@ struct Redactor::State {
     if (auto it = exact.find(std::string(value)); it != exact.end()) return it->second;
     std::string v(value);
     std::size_t sig = jwt_signature_offset(value);
+    // A JWT keeps header and claims only when they hold no secret shape of their own (a PAT glued
+    // into a JWT-shaped Bearer token, which the Bearer finding hid from the scan); otherwise the
+    // whole value is one opaque secret.
+    if (sig != std::string_view::npos && !find_secret_shapes(value.substr(0, sig)).empty()) {
+      sig = std::string_view::npos;
+    }
     if (sig != std::string_view::npos) {
       if (sig == value.size()) return v;  // unsigned: nothing secret to take away
       std::string signature = v.substr(sig);

@@ -274,6 +274,20 @@ TEST(Redactor, LaterSecretIsNotReplacedInsideARedactedBasicCredential) {
   EXPECT_EQ(r.redact(red.get()).get(), red.get());
 }
 
+TEST(Redactor, JwtShapedTokenHoldingAPatIsOneSecret) {
+  // A JWT-shaped Bearer token whose "header" holds a PAT: the scan reports the Bearer token and
+  // hides the PAT inside it; keeping header and claims then left the PAT in the cassette
+  // (corpora/cassette_reader_fuzzer/regressions/pat-inside-jwt-shaped-bearer.json).
+  const std::string pat = make_pat(23);
+  const std::string token = "eyJhbGciOiJI" + pat + ".eyJzdWIiOiJhIn0.c2lnbmF0dXJlMTIz";
+  Redactor r;
+  auto red = r.redact(make_interaction("GET", "/", "", {}, "", 500, json_headers(),
+                                       "trace: Bearer " + token + "!"));
+  EXPECT_EQ(red.get().response.body, "trace: Bearer <<patrol:secret:1>>!");
+  EXPECT_EQ(everything(red.get()).find(pat.substr(9)), std::string::npos);
+  EXPECT_EQ(r.redact(red.get()).get(), red.get());
+}
+
 TEST(Redactor, JsonEscapedSecretsAreRedactedInPlace) {
   Redactor r;
   std::string body = "{ \"password\" : \"p\\u00e4ss\\\"word\\/x\", \"keep\": 1 }";
