@@ -2,6 +2,8 @@
 #include "model/listing.hpp"
 
 #include <limits>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "model/http_message.hpp"
@@ -125,16 +127,20 @@ std::string ListQuery::to_query() const {
 
 Result<ListQuery> parse_list_query(std::string_view query) {
   if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  // A repeated parameter takes its last value, as Django's QueryDict.get does: an earlier value is
+  // never read, so an invalid one does not make the query invalid.
+  std::optional<std::string> page;
+  std::optional<std::string> page_size;
+  for (auto& [name, value] : parse_query(query)) {
+    if (name == "page") page = std::move(value);
+    if (name == "page_size") page_size = std::move(value);
+  }
   ListQuery q;
-  // A repeated parameter takes its last value, as Django's QueryDict.get does.
-  for (const auto& [name, value] : parse_query(query)) {
-    Status s = Ok{};
-    if (name == "page") {
-      s = read_parameter("page", value, q.page);
-    } else if (name == "page_size") {
-      s = read_parameter("page_size", value, q.page_size);
-    }
-    if (!s.ok()) return s.error();
+  if (page) {
+    if (Status s = read_parameter("page", *page, q.page); !s.ok()) return s.error();
+  }
+  if (page_size) {
+    if (Status s = read_parameter("page_size", *page_size, q.page_size); !s.ok()) return s.error();
   }
   return q;
 }

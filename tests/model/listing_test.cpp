@@ -43,6 +43,10 @@ TEST(ListQuery, TableOfInputs) {
       {"page=0e999999999999999999999999", ListQuery{0, 10}, ""},
       {"foo=bar&page=2&x", ListQuery{2, 10}, ""},
       {"page=2&page=3", ListQuery{3, 10}, ""},
+      // Only the last value is read (corpora/session_fuzzer/regressions/repeated-page-size.txt).
+      {"page=2.5&page=3", ListQuery{3, 10}, ""},
+      {"page_size=page=2.0&page_size=2", ListQuery{1, 2}, ""},
+      {"page=3&page=2.5", std::nullopt, "page: expected an integer"},
       {"page=2.5", std::nullopt, "page: expected an integer"},
       {"page_size=10.01", std::nullopt, "page_size: expected an integer"},
       {"page=1.000000000000000000001", std::nullopt, "page: expected an integer"},
