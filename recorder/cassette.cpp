@@ -1,5 +1,6 @@
 #include "recorder/cassette.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -589,7 +590,10 @@ Result<UrlParts> split_url(std::string_view url) {
   auto hash = url.find('#');
   if (hash != std::string_view::npos) url = url.substr(0, hash);
   std::size_t authority_end = url.find_first_of("/?", sep + 3);
-  if (authority_end == sep + 3) return make_error(ErrorKind::kInvalid, "URL has no host");
+  // "scheme://" with nothing after it has no host either (written back as "scheme:///").
+  if (std::min(authority_end, url.size()) == sep + 3) {
+    return make_error(ErrorKind::kInvalid, "URL has no host");
+  }
   UrlParts out;
   out.origin = std::string(url.substr(0, authority_end));
   if (authority_end == std::string_view::npos) {
