@@ -265,7 +265,9 @@ struct Redactor::State {
   void remember(const std::string& secret, const std::string& replacement) {
     ++distinct;
     exact.emplace(secret, replacement);
-    if (secret.size() >= kIndexedMin) index.add(secret, replacement);
+    // The bare PAT prefix, a secret only where it stands as one, is not looked for elsewhere: it
+    // starts every redacted PAT ("dckr_pat_<<patrol:secret:3>>").
+    if (secret.size() >= kIndexedMin && secret != kPatPrefix) index.add(secret, replacement);
   }
 
   // The replacement of one secret value, registering it on first sight. A value that holds a
@@ -296,8 +298,11 @@ struct Redactor::State {
       return out;
     }
     std::string ph = make_placeholder("secret:" + std::to_string(next++));
-    // A PAT keeps its prefix, so the format (contract A19) survives redaction.
-    if (value.substr(0, kPatPrefix.size()) == kPatPrefix) ph = std::string(kPatPrefix) + ph;
+    // A PAT keeps its prefix, so the format (contract A19) survives redaction. The prefix alone
+    // does not: its replacement would hold the secret, replaced again on every pass.
+    if (value.size() > kPatPrefix.size() && value.substr(0, kPatPrefix.size()) == kPatPrefix) {
+      ph = std::string(kPatPrefix) + ph;
+    }
     remember(v, ph);
     return ph;
   }

@@ -288,6 +288,21 @@ TEST(Redactor, JwtShapedTokenHoldingAPatIsOneSecret) {
   EXPECT_EQ(r.redact(red.get()).get(), red.get());
 }
 
+TEST(Redactor, BarePatPrefixAsASecretIsReplacedOnce) {
+  // A Basic credential whose secret is just "dckr_pat_" made the secret "dckr_pat_" with the
+  // replacement "dckr_pat_<<patrol:secret:N>>", which holds it: each pass replaced it again
+  // (corpora/redactor_fuzzer/regressions/bare-pat-prefix-secret.txt). It is not looked for
+  // elsewhere either: it would cut every redacted PAT (and a known PAT it matched first).
+  const std::string pat = make_pat(25);
+  const std::string basic = "Basic " + model::base64_encode("ce:dckr_pat_");
+  Redactor r;
+  (void)r.redact(make_interaction("GET", "/", "", auth("Bearer " + pat), "", 200, {}, ""));
+  const std::string once = r.redact_text(pat + basic);
+  EXPECT_EQ(once,
+            "dckr_pat_<<patrol:secret:1>>Basic " + model::base64_encode("ce:<<patrol:secret:2>>"));
+  EXPECT_EQ(r.redact_text(once), once);
+}
+
 TEST(Redactor, JsonEscapedSecretsAreRedactedInPlace) {
   Redactor r;
   std::string body = "{ \"password\" : \"p\\u00e4ss\\\"word\\/x\", \"keep\": 1 }";
