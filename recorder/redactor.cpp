@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "model/jwt.hpp"
 #include "recorder/json_text.hpp"
@@ -117,6 +119,14 @@ std::uint64_t load8(const char* p) {
   return v;
 }
 
+// Whether [begin, end) overlaps one of `spans` (sorted by begin, disjoint).
+bool overlaps(const std::vector<PlaceholderSpan>& spans, std::size_t begin, std::size_t end) {
+  auto after =
+      std::lower_bound(spans.begin(), spans.end(), end,
+                       [](const PlaceholderSpan& s, std::size_t e) { return s.begin < e; });
+  return after != spans.begin() && std::prev(after)->end > begin;
+}
+
 // Secrets of kIndexedMin bytes or more, keyed by their last 8 bytes, with a one-hash bloom filter
 // in front so scanning a text costs one bit test per byte.
 class SecretIndex {
@@ -130,14 +140,19 @@ class SecretIndex {
               [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
 
-  // Replaces known secrets outside kept_spans(); returns true when something changed.
+  // Replaces known secrets outside kept_spans(); returns true when something changed. Of
+  // overlapping secrets the one starting first (the longest, at one start) wins, and a secret
+  // reaching past it has the rest replaced too: taking the first to end instead let a known
+  // prefix of a longer secret leave that secret's tail in the clear.
   bool replace_all(std::string& text) const {
     if (by_suffix_.empty() || text.size() < 8) return false;
-    auto protected_spans = kept_spans(text);
-    std::string out;
-    std::size_t copied = 0;
-    std::size_t span = 0;
-    bool changed = false;
+    const auto kept = kept_spans(text);
+    struct Match {
+      std::size_t begin;
+      std::size_t end;
+      const std::string* replacement;
+    };
+    std::vector<Match> matches;
     for (std::size_t end = 8; end <= text.size(); ++end) {
       std::uint64_t key = load8(text.data() + end - 8);
       std::uint32_t b = bit(key);
@@ -145,20 +160,26 @@ class SecretIndex {
       auto it = by_suffix_.find(key);
       if (it == by_suffix_.end()) continue;
       for (const auto& [secret, replacement] : it->second) {
-        if (secret.size() > end || end - secret.size() < copied) continue;
+        if (secret.size() > end) continue;
         std::size_t begin = end - secret.size();
         if (std::memcmp(text.data() + begin, secret.data(), secret.size()) != 0) continue;
-        while (span < protected_spans.size() && protected_spans[span].end <= begin) ++span;
-        if (span < protected_spans.size() && protected_spans[span].begin < end) continue;
-        if (!changed) out.reserve(text.size());
-        out.append(text, copied, begin - copied);
-        out.append(replacement);
-        copied = end;
-        changed = true;
-        break;
+        if (overlaps(kept, begin, end)) continue;
+        matches.push_back({begin, end, &replacement});
       }
     }
-    if (!changed) return false;
+    if (matches.empty()) return false;
+    std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) {
+      return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    });
+    std::string out;
+    out.reserve(text.size());
+    std::size_t copied = 0;
+    for (const auto& m : matches) {
+      if (m.end <= copied) continue;
+      out.append(text, copied, m.begin > copied ? m.begin - copied : 0);
+      out.append(*m.replacement);
+      copied = m.end;
+    }
     out.append(text, copied, std::string::npos);
     text = std::move(out);
     return true;

@@ -303,6 +303,20 @@ TEST(Redactor, BarePatPrefixAsASecretIsReplacedOnce) {
   EXPECT_EQ(r.redact_text(once), once);
 }
 
+TEST(Redactor, KnownPrefixOfALongerSecretDoesNotLeaveItsTail) {
+  // The index took the first secret to end: a known secret that is a prefix of a longer known one
+  // replaced only that prefix, and the longer secret's tail stayed in the clear.
+  const std::string token = "correct-horse-battery-staple-9";
+  Redactor r(std::vector<DeclaredSecret>{{"correct-horse", "password:alice"}});
+  (void)r.redact(make_interaction("POST", "/v2/access-tokens", "", json_headers(), "{}", 201,
+                                  json_headers(), R"({"token":")" + token + R"("})"));
+  EXPECT_EQ(r.redact_text("echo " + token + " and correct-horse"),
+            "echo <<patrol:secret:1>> and <<patrol:password:alice>>");
+  // Overlapping secrets: the rest of the one reaching further is replaced too.
+  Redactor o(std::vector<DeclaredSecret>{{"abcdefgh1234", "a"}, {"1234wxyz5678", "b"}});
+  EXPECT_EQ(o.redact_text("abcdefgh1234wxyz5678!"), "<<patrol:a>><<patrol:b>>!");
+}
+
 TEST(Redactor, JsonEscapedSecretsAreRedactedInPlace) {
   Redactor r;
   std::string body = "{ \"password\" : \"p\\u00e4ss\\\"word\\/x\", \"keep\": 1 }";
