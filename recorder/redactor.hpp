@@ -59,8 +59,10 @@ class Redacted {
 };
 
 // Replaces secrets with placeholders, remembering each secret for the life of the object (one
-// cassette). Thread-safe. Secrets of 8 bytes or more are also replaced wherever else they appear;
-// shorter ones only in the positions listed in redact().
+// cassette). Thread-safe. Secrets of 8 bytes or more are also replaced wherever else they appear
+// (outside placeholders and redacted Basic credentials; of overlapping ones, the first to start);
+// shorter ones, and a bare "dckr_pat_", only in the positions listed in redact(). A secret value
+// that holds a whole placeholder is taken as redacted already.
 class Redactor {
  public:
   explicit Redactor(std::vector<DeclaredSecret> declared = {});
