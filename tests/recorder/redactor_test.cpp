@@ -317,6 +317,18 @@ TEST(Redactor, KnownPrefixOfALongerSecretDoesNotLeaveItsTail) {
   EXPECT_EQ(o.redact_text("abcdefgh1234wxyz5678!"), "<<patrol:a>><<patrol:b>>!");
 }
 
+TEST(Redactor, SecretHoldingJsonSyntaxInABodyIsIdempotent) {
+  // The credential 'enamed"}' holds a quote; replaced inside a malformed JSON body, it changed
+  // which strings the key finder saw, so a second pass found a "token" value to redact
+  // (corpora/redactor_fuzzer/regressions/secret-with-quote-in-json-body.txt).
+  Redactor r;
+  auto once = r.redact(make_interaction("POST", "/", "", auth("enamed\"}"),
+                                        "{enamed\"}\"token\":\":\"", 200, {}, ""));
+  EXPECT_EQ(r.redact(once.get()).get().request.body, once.get().request.body);
+  Redactor fresh;
+  EXPECT_EQ(fresh.redact(once.get()).get().request.body, once.get().request.body);
+}
+
 TEST(Redactor, JsonEscapedSecretsAreRedactedInPlace) {
   Redactor r;
   std::string body = "{ \"password\" : \"p\\u00e4ss\\\"word\\/x\", \"keep\": 1 }";
