@@ -201,6 +201,14 @@ const std::vector<std::string_view> kResponseBodyKeys = {
 const std::vector<std::string_view> kQueryKeys = {
     "secret", "password", "token", "access_token", "refresh_token", "id_token", "login_2fa_token"};
 
+// An HTTP token (RFC 9110 5.6.2), as a cookie name must be.
+bool is_token(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -379,7 +387,9 @@ struct Redactor::State {
       if (!pair.empty()) {
         if (!out.empty()) out += "; ";
         auto eq = pair.find('=');
-        if (eq == std::string_view::npos) {
+        // A pair whose name is no token ("Basic YWU6...Pg==", the padding of a credential this
+        // redactor wrote) is no cookie: taking its '=' for the separator redacted it again.
+        if (eq == std::string_view::npos || !is_token(trim(pair.substr(0, eq)))) {
           out += pair;
         } else {
           out += pair.substr(0, eq + 1);
