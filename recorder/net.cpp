@@ -27,19 +27,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Header names compare case-insensitively; ASCII only, without the locale std::tolower consults.
-bool ascii_iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 time_t secs(std::chrono::milliseconds ms) { return static_cast<time_t>(ms.count() / 1000); }
 time_t usecs(std::chrono::milliseconds ms) {
   return static_cast<time_t>((ms.count() % 1000) * 1000);

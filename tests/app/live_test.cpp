@@ -191,6 +191,16 @@ class LiveTest : public ::testing::Test {
     return n;
   }
   static constexpr const char* kCrashed = "patrol-0a1b2c-";
+  // Polls (bounded) until the running check `pid` has tokens of its own on the server; false
+  // when it exited or the bound passed first.
+  bool wait_for_run_tokens(pid_t pid) {
+    const auto deadline = std::chrono::steady_clock::now() + kGuard;
+    while (std::chrono::steady_clock::now() < deadline && alive(pid)) {
+      if (run_tokens("alice") + run_tokens("bob") > 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
+    }
+    return false;
+  }
 
   // Tokens patrol did not create, in both accounts, and one leftover of a "crashed" run each.
   void populate() {
@@ -319,12 +329,7 @@ TEST_F(LiveTest, AKilledRunLeavesForeignTokensAloneAndSweepRemovesItsLeftovers) 
   ASSERT_GT(pid, 0);
   // Progress is observable on the server: the run creates tokens labelled with its own prefix.
   // Kill it while some of them exist.
-  const auto deadline = std::chrono::steady_clock::now() + kGuard;
-  bool mid_run = false;
-  while (!mid_run && std::chrono::steady_clock::now() < deadline && alive(pid)) {
-    mid_run = run_tokens("alice") + run_tokens("bob") > 0;
-    if (!mid_run) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
-  }
+  const bool mid_run = wait_for_run_tokens(pid);
   ASSERT_TRUE(mid_run) << output("check.log");
   // Catch the run's next request in the gate, kill the run while it waits for the answer, then
   // drop that request: nothing the run sent can reach the server after this point.
@@ -364,12 +369,7 @@ TEST_F(LiveTest, SigtermEndsTheRunWithItsTokensDeleted) {
                      "13", "--max-tokens", "8"},
                     "check.log");
   ASSERT_GT(pid, 0);
-  const auto deadline = std::chrono::steady_clock::now() + kGuard;
-  bool mid_run = false;
-  while (!mid_run && std::chrono::steady_clock::now() < deadline && alive(pid)) {
-    mid_run = run_tokens("alice") + run_tokens("bob") > 0;
-    if (!mid_run) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
-  }
+  const bool mid_run = wait_for_run_tokens(pid);
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid), 0) << output("check.log");
   ASSERT_TRUE(mid_run) << output("check.log");
