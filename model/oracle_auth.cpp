@@ -594,40 +594,51 @@ void Judge::registry() {
   struct Wanted {
     std::string type;
     std::string name;
-    std::uint8_t actions = 0;
+    std::uint8_t actions = 0;  // requested under every reading: a 200 must grant what is allowed
+    std::uint8_t maybe = 0;    // requested under one reading only: a 200 may grant it, if allowed
   };
   std::vector<Wanted> wanted;
+  // Adds "TYPE:NAME:ACTIONS" to `wanted`; false when it is not of that form.
+  auto want = [&](std::string_view v, bool certain) {
+    const std::size_t c1 = v.find(':');
+    const std::size_t c2 = v.rfind(':');
+    if (c1 == std::string_view::npos || c2 == c1 || c2 == c1 + 1) return false;
+    Wanted w;
+    w.type = std::string(v.substr(0, c1));
+    w.name = std::string(v.substr(c1 + 1, c2 - c1 - 1));
+    std::uint8_t bits = 0;
+    std::string_view acts = v.substr(c2 + 1);
+    while (!acts.empty()) {
+      const std::size_t comma = acts.find(',');
+      bits |= action_bit(acts.substr(0, comma));
+      acts = comma == std::string_view::npos ? std::string_view() : acts.substr(comma + 1);
+    }
+    bits &= kAllActions;
+    // Repeated scopes on one repository ask for the union of their actions.
+    auto same = std::find_if(wanted.begin(), wanted.end(),
+                             [&](const Wanted& o) { return o.type == w.type && o.name == w.name; });
+    Wanted& into = same != wanted.end() ? *same : wanted.emplace_back(std::move(w));
+    (certain ? into.actions : into.maybe) |= bits;
+    return true;
+  };
   for (const auto& [k, v] : parse_query(rq_.query)) {
     if (k == "service") {
       has_service = true;
     } else if (k == "scope") {
-      const std::size_t c1 = v.find(':');
-      const std::size_t c2 = v.rfind(':');
       // A value with a space is either one entry with odd actions or, as many token services
       // (and the reference server) read it, several space-separated entries. The contract does
-      // not settle it, so both readings pass: a 400, or a 200 whose grants section 5 allows.
-      if (c1 == std::string::npos || c2 == c1 || c2 == c1 + 1 || v.find(' ') != std::string::npos) {
+      // not settle it, so both readings pass: a 400, or a 200 whose grants section 5 allows
+      // under either reading (each space-separated entry may be granted, none must be).
+      if (v.find(' ') != std::string::npos) {
         malformed_scope = true;
-        continue;
-      }
-      Wanted w;
-      w.type = v.substr(0, c1);
-      w.name = v.substr(c1 + 1, c2 - c1 - 1);
-      std::string_view acts = std::string_view(v).substr(c2 + 1);
-      while (!acts.empty()) {
-        const std::size_t comma = acts.find(',');
-        w.actions |= action_bit(acts.substr(0, comma));
-        acts = comma == std::string_view::npos ? std::string_view() : acts.substr(comma + 1);
-      }
-      w.actions &= kAllActions;
-      // Repeated scopes on one repository ask for the union of their actions.
-      auto same = std::find_if(wanted.begin(), wanted.end(), [&](const Wanted& o) {
-        return o.type == w.type && o.name == w.name;
-      });
-      if (same != wanted.end()) {
-        same->actions |= w.actions;
-      } else {
-        wanted.push_back(std::move(w));
+        std::string_view rest(v);
+        while (!rest.empty()) {
+          const std::size_t space = rest.find(' ');
+          if (space != 0) want(rest.substr(0, space), false);
+          rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+        }
+      } else if (!want(v, true)) {
+        malformed_scope = true;
       }
     }
   }
@@ -786,11 +797,13 @@ void Judge::registry() {
     if (w.type == "repository") {
       if (const FixtureRepository* repo = s_.fixture().find_repository(w.name)) {
         const bool own = cred != Cred::kAnonymous && repo->owner == name;
-        upper = lower = row(own, repo->is_private) & w.actions;
+        lower = row(own, repo->is_private) & w.actions;
+        upper = row(own, repo->is_private) & (w.actions | w.maybe);
       } else {
         const std::string ns = w.name.substr(0, w.name.find('/'));
         const bool own = cred != Cred::kAnonymous && ns == name;
-        upper = (own ? row(true, false) | row(true, true) : row(false, false)) & w.actions;
+        upper =
+            (own ? row(true, false) | row(true, true) : row(false, false)) & (w.actions | w.maybe);
       }
     }
     if (granted & ~upper) {

@@ -583,12 +583,24 @@ std::string entry_url(const Interaction& interaction) {
 }
 
 Result<UrlParts> split_url(std::string_view url) {
+  // The fragment goes first: a '#' before "://" leaves no scheme (cassette_reader_fuzzer found
+  // "ht#tp://host/" read as origin "ht", written back as "ht/" and then rejected).
+  auto hash = url.find('#');
+  if (hash != std::string_view::npos) url = url.substr(0, hash);
   auto sep = url.find("://");
   if (sep == std::string_view::npos || sep == 0) {
     return make_error(ErrorKind::kInvalid, "expected an absolute URL (scheme://host/path)");
   }
-  auto hash = url.find('#');
-  if (hash != std::string_view::npos) url = url.substr(0, hash);
+  // RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  for (std::size_t i = 0; i < sep; ++i) {
+    const char c = url[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
+      return make_error(ErrorKind::kInvalid,
+                        "URL scheme is not of the form ALPHA *(ALPHA / "
+                        "DIGIT / \"+\" / \"-\" / \".\")");
+    }
+  }
   std::size_t authority_end = url.find_first_of("/?", sep + 3);
   // "scheme://" with nothing after it has no host either (written back as "scheme:///").
   if (std::min(authority_end, url.size()) == sep + 3) {

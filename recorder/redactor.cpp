@@ -84,12 +84,23 @@ bool is_b64(char c) {
          c == '/' || c == '=';
 }
 
-// Where known secrets are not replaced: placeholders, and the base64 of each Basic credential
-// whose secret is redacted already. A secret learned later may occur inside that base64 by chance
-// (the Bearer token "YXRfPDxwYXRyb2w6" is base64 of "at_<<patrol:"); replacing it there would cut
-// the credential short into one the scan flags. Sorted by begin.
+// Where known secrets are not replaced: the opening and closing marks of each placeholder, and the
+// base64 of each Basic credential whose secret is redacted already. A secret learned later may
+// occur inside that base64 by chance (the Bearer token "YXRfPDxwYXRyb2w6" is base64 of
+// "at_<<patrol:"); replacing it there would cut the credential short into one the scan flags.
+// A placeholder's label is not kept: it is text like any other, and "<<patrol:" + secret + ">>"
+// must not shelter the secret (redactor_fuzzer found "<<patrol:sec<password>:1>>" kept whole).
+// Sorted by begin.
 std::vector<PlaceholderSpan> kept_spans(std::string_view text) {
-  std::vector<PlaceholderSpan> out = find_placeholders(text);
+  std::vector<PlaceholderSpan> out;
+  for (const auto& p : find_placeholders(text)) {
+    const std::size_t label_begin =
+        p.end - p.label.size() -
+        (text.compare(p.begin, kEncodedOpen.size(), kEncodedOpen) == 0 ? kEncodedClose.size()
+                                                                       : kPlaceholderClose.size());
+    out.push_back({p.begin, label_begin, {}});
+    out.push_back({label_begin + p.label.size(), p.end, {}});
+  }
   const std::size_t placeholders = out.size();
   constexpr std::string_view kSchemeTail = "asic ";  // "Basic " or "basic ", as scan.cpp
   for (std::size_t i = text.find(kSchemeTail); i != std::string_view::npos;
