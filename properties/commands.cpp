@@ -1,7 +1,5 @@
 #include "properties/commands.hpp"
 
-#include <rapidcheck.h>
-
 #include <algorithm>
 #include <map>
 
@@ -653,7 +651,7 @@ enum Kind : std::uint32_t {
 }  // namespace
 
 GeneratorOptions pick_swarm(GeneratorOptions options, std::uint64_t seed) {
-  rc::Random random(seed);
+  choose::Stream random(seed);
   for (Kind k : {kList, kWalk, kGet, kPatch, kDelete, kUsePat, kForeign, kRegistry, kClock}) {
     if (random.next() % 3 == 0) options.left_out |= 1u << k;
   }
@@ -663,8 +661,9 @@ GeneratorOptions pick_swarm(GeneratorOptions options, std::uint64_t seed) {
 CommandPtr pick_command_from_seed(std::uint64_t seed, const Session& s,
                                   const GeneratorOptions& options) {
   try {
-    return rc::gen::exec([&] { return pick_command(s, options); })(rc::Random(seed), 100).value();
-  } catch (const rc::GenerationFailure&) {
+    choose::Scope scope(seed);
+    return pick_command(s, options);
+  } catch (const choose::NothingToPick&) {
     return nullptr;  // nothing to pick from in this state
   }
 }

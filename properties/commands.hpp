@@ -41,8 +41,8 @@ struct GeneratorOptions {
 // logins and creates always stay).
 GeneratorOptions pick_swarm(GeneratorOptions options, std::uint64_t seed);
 
-// Picks the next command from what is interesting in the session's model state. Must be called
-// inside a RapidCheck property: every choice is a shrinkable pick.
+// Picks the next command from what is interesting in the session's model state. Every choice
+// comes from the enclosing choose::Scope; throws choose::NothingToPick when nothing applies.
 CommandPtr pick_command(const Session& session, const GeneratorOptions& options);
 
 // pick_command with its choices drawn from `seed` alone, outside any enclosing property's record

@@ -1,12 +1,11 @@
 #include "properties/parallel.hpp"
 
-#include <rapidcheck.h>
-
 #include <latch>
 #include <random>
 #include <thread>
 
 #include "model/codec.hpp"
+#include "properties/choose.hpp"
 
 namespace patrol::properties {
 
@@ -161,11 +160,6 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-template <class T>
-T pick(const rc::Gen<T>& gen) {
-  return *gen;
-}
-
 std::string short_uuid(const std::string& uuid) {
   return uuid.size() > 13 ? uuid.substr(0, 8) + "..." : uuid;
 }
@@ -273,9 +267,8 @@ struct UseOwnPat final : Command {
 
 std::string patch_body(const std::string& prefix) {
   enum Kind { kRename, kDeactivate, kActivate, kBoth };
-  auto kind = pick(
-      rc::gen::weightedElement<Kind>({{3, kRename}, {3, kDeactivate}, {2, kActivate}, {1, kBoth}}));
-  std::string label = prefix + "r" + std::to_string(pick(rc::gen::inRange(0, 1000)));
+  auto kind = choose::weighted<Kind>({{3, kRename}, {3, kDeactivate}, {2, kActivate}, {1, kBoth}});
+  std::string label = prefix + "r" + std::to_string(choose::in_range(0, 1000));
   switch (kind) {
     case kRename:
       return Json{{"token_label", label}}.dump();
@@ -298,7 +291,7 @@ CommandPtr pick_parallel(const Session& s, const GeneratorOptions& g, bool branc
     if (s.session_jwt(a.username, st.last_seen())) accounts.push_back(a.username);
   }
   if (accounts.empty()) return pick_command(s, g);
-  const std::string account = pick(rc::gen::elementOf(accounts));
+  const std::string account = choose::element_of(accounts);
   std::vector<std::uint32_t> own;
   std::vector<std::uint32_t> own_secret;
   for (std::uint32_t i = 0; i < st.token_count(); ++i) {
@@ -310,20 +303,20 @@ CommandPtr pick_parallel(const Session& s, const GeneratorOptions& g, bool branc
   enum Kind { kGeneral, kCreate, kPatch, kGet, kDelete, kListRead, kUsePat };
   const unsigned has = own.empty() ? 0u : 1u;
   const unsigned b = branch ? 1u : 0u;
-  auto kind = pick(rc::gen::weightedElement<Kind>({{branch ? 3u : 1u, kGeneral},
-                                                   {branch ? 2u : 4u, kCreate},
-                                                   {5 * has * b, kPatch},
-                                                   {2 * has * b, kGet},
-                                                   {1 * has * b, kDelete},
-                                                   {3 * b, kListRead},
-                                                   {own_secret.empty() ? 0u : b, kUsePat}}));
+  auto kind = choose::weighted<Kind>({{branch ? 3u : 1u, kGeneral},
+                                      {branch ? 2u : 4u, kCreate},
+                                      {5 * has * b, kPatch},
+                                      {2 * has * b, kGet},
+                                      {1 * has * b, kDelete},
+                                      {3 * b, kListRead},
+                                      {own_secret.empty() ? 0u : b, kUsePat}});
   switch (kind) {
     case kGeneral:
       return pick_command(s, g);
     case kCreate: {
       auto c = std::make_shared<CreateOwn>();
       c->account = account;
-      c->label = g.label_prefix + "p" + std::to_string(pick(rc::gen::inRange(0, 1000)));
+      c->label = g.label_prefix + "p" + std::to_string(choose::in_range(0, 1000));
       return c;
     }
     case kPatch:
@@ -332,7 +325,7 @@ CommandPtr pick_parallel(const Session& s, const GeneratorOptions& g, bool branc
       auto c = std::make_shared<OwnToken>();
       c->method = kind == kPatch ? "PATCH" : (kind == kGet ? "GET" : "DELETE");
       c->account = account;
-      c->uuid = std::string(st.token(pick(rc::gen::elementOf(own))).uuid);
+      c->uuid = std::string(st.token(choose::element_of(own)).uuid);
       if (kind == kPatch) c->body = patch_body(g.label_prefix);
       return c;
     }
@@ -343,7 +336,7 @@ CommandPtr pick_parallel(const Session& s, const GeneratorOptions& g, bool branc
     }
     case kUsePat: {
       auto c = std::make_shared<UseOwnPat>();
-      c->token = pick(rc::gen::elementOf(own_secret));
+      c->token = choose::element_of(own_secret);
       return c;
     }
   }
@@ -354,11 +347,11 @@ CommandPtr pick_parallel(const Session& s, const GeneratorOptions& g, bool branc
 CommandPtr command_from_seed(std::uint64_t seed, const Session& s, const GeneratorOptions& g) {
   const bool branch = (seed & kBranchBit) != 0;
   try {
-    auto gen = rc::gen::exec([&] { return pick_parallel(s, g, branch); });
-    CommandPtr c = gen(rc::Random(seed & ~kBranchBit), 30).value();
+    choose::Scope scope(seed & ~kBranchBit);
+    CommandPtr c = pick_parallel(s, g, branch);
     if (c && !c->check_preconditions(s)) return nullptr;
     return c;
-  } catch (...) {
+  } catch (const choose::NothingToPick&) {
     return nullptr;  // the generator found nothing to pick from
   }
 }

@@ -297,20 +297,26 @@ struct ServerCore::Impl {
     if (has(Fault::kRawPatAsBearer)) {
       if (TokenRecord* rec = usable_pat(credentials, t)) return rec->owner;
     }
-    auto claims = has(Fault::kJwtSignatureUnchecked) ? JwtSigner::read_unverified(credentials)
-                                                     : signer.verify(credentials);
+    model::Result<std::shared_ptr<const model::JwtClaims>> claims =
+        signer.verify_shared(credentials);
+    if (has(Fault::kJwtSignatureUnchecked)) {
+      auto unverified = JwtSigner::read_unverified(credentials);
+      if (unverified.ok())
+        claims = std::make_shared<const model::JwtClaims>(std::move(*unverified));
+    }
     if (!claims.ok()) return error(401, "unauthorized: bearer token is not valid");
-    if (!claims->iss || *claims->iss != kIssuer || claims->access) {
+    const model::JwtClaims& c = **claims;
+    if (!c.iss || *c.iss != kIssuer || c.access) {
       return error(401, "unauthorized: bearer token was not issued for this API");
     }
-    if (!claims->exp || (t.seconds() >= *claims->exp && !has(Fault::kExpiredSessionAccepted))) {
+    if (!c.exp || (t.seconds() >= *c.exp && !has(Fault::kExpiredSessionAccepted))) {
       return error(401, "unauthorized: bearer token has expired");
     }
-    std::string username = claims->username.value_or(claims->sub.value_or(""));
+    std::string username = c.username.value_or(c.sub.value_or(""));
     if (accounts.find(username) == accounts.end()) {
       return error(401, "unauthorized: unknown account");
     }
-    if (claims->extra.contains(std::string(kPatUuidClaim)) && !has(Fault::kPatJwtManagesTokens)) {
+    if (c.extra.contains(std::string(kPatUuidClaim)) && !has(Fault::kPatJwtManagesTokens)) {
       return error(403, "token issued from personal access token is not allowed");
     }
     return username;
@@ -986,8 +992,8 @@ struct ServerCore::Impl {
     if (auto header = req.headers.get("Authorization")) {
       auto [scheme, credentials] = split_authorization(*header);
       if (iequals(scheme, "Bearer")) {
-        if (auto claims = signer.verify(credentials); claims.ok()) {
-          if (auto name = claims->username.value_or(claims->sub.value_or(""));
+        if (auto claims = signer.verify_shared(credentials); claims.ok()) {
+          if (auto name = (*claims)->username.value_or((*claims)->sub.value_or(""));
               accounts.count(name)) {
             return "account:" + name;
           }

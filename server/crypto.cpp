@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "model/jwt.hpp"
@@ -63,7 +65,36 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-JwtSigner::JwtSigner() { fill_random(key_.data(), key_.size()); }
+// Tokens known to verify, with their claims. Cleared whole when full: a run presents a handful
+// of session JWTs many times each, so the bound is rarely reached and refilling is cheap.
+struct JwtSigner::Verified {
+  static constexpr std::size_t kCapacity = 4096;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<const model::JwtClaims>, Hash, std::equal_to<>>
+      claims;
+
+  void remember(std::string_view token, std::shared_ptr<const model::JwtClaims> c) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (claims.size() >= kCapacity) claims.clear();
+    claims.insert_or_assign(std::string(token), std::move(c));
+  }
+  std::shared_ptr<const model::JwtClaims> find(std::string_view token) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = claims.find(token);
+    return it == claims.end() ? nullptr : it->second;
+  }
+};
+
+JwtSigner::JwtSigner() : verified_(std::make_unique<Verified>()) {
+  fill_random(key_.data(), key_.size());
+}
+JwtSigner::~JwtSigner() = default;
+JwtSigner::JwtSigner(JwtSigner&&) noexcept = default;
+JwtSigner& JwtSigner::operator=(JwtSigner&&) noexcept = default;
 
 std::string JwtSigner::mac(std::string_view signing_input) const {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -85,7 +116,9 @@ std::string JwtSigner::sign(const model::JwtClaims& claims) const {
   return input + "." + signature;
 }
 
-model::Result<model::JwtClaims> JwtSigner::verify(std::string_view token) const {
+model::Result<std::shared_ptr<const model::JwtClaims>> JwtSigner::verify_shared(
+    std::string_view token) const {
+  if (auto known = verified_->find(token)) return known;
   auto jwt = model::decode_jwt(token);
   if (!jwt.ok()) return jwt.error();
   if (jwt->header.alg != "HS256") {
@@ -97,7 +130,15 @@ model::Result<model::JwtClaims> JwtSigner::verify(std::string_view token) const 
       CRYPTO_memcmp(expected.data(), jwt->signature.data(), expected.size()) != 0) {
     return model::make_error(model::ErrorKind::kInvalid, "jwt: signature does not verify");
   }
-  return std::move(jwt->claims);
+  auto claims = std::make_shared<const model::JwtClaims>(std::move(jwt->claims));
+  verified_->remember(token, claims);
+  return claims;
+}
+
+model::Result<model::JwtClaims> JwtSigner::verify(std::string_view token) const {
+  auto claims = verify_shared(token);
+  if (!claims.ok()) return claims.error();
+  return **claims;
 }
 
 model::Result<model::JwtClaims> JwtSigner::read_unverified(std::string_view token) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -20,10 +21,16 @@ std::string random_uuid();
 // Returns `bytes` random bytes as lower-case hex.
 std::string random_hex(std::size_t bytes);
 
-// Signs and verifies HS256 JWTs with a random 256-bit key fixed at construction.
+// Signs and verifies HS256 JWTs with a random 256-bit key fixed at construction. Thread-safe.
+// A token that verified once is remembered with its claims (a bounded set), so that the
+// bearer JWT a client presents on every request is decoded and MACed once, not per request:
+// the result for a given string and key never changes.
 class JwtSigner {
  public:
   JwtSigner();
+  ~JwtSigner();
+  JwtSigner(JwtSigner&&) noexcept;
+  JwtSigner& operator=(JwtSigner&&) noexcept;
 
   // Returns the compact JWT "<header>.<claims>.<signature>" for the claims.
   std::string sign(const model::JwtClaims& claims) const;
@@ -31,6 +38,9 @@ class JwtSigner {
   // Checks the signature (and that the header names HS256) and returns the decoded claims. The
   // claims' times are not checked here.
   model::Result<model::JwtClaims> verify(std::string_view token) const;
+  // verify() sharing the remembered claims instead of copying them.
+  model::Result<std::shared_ptr<const model::JwtClaims>> verify_shared(
+      std::string_view token) const;
 
   // Decodes the claims without checking the signature (used only by a fault).
   static model::Result<model::JwtClaims> read_unverified(std::string_view token);
@@ -39,6 +49,8 @@ class JwtSigner {
   std::string mac(std::string_view signing_input) const;
 
   std::array<unsigned char, 32> key_{};
+  struct Verified;
+  std::unique_ptr<Verified> verified_;
 };
 
 }  // namespace patrol::server
