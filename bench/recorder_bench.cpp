@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/load.hpp"
 #include "model/fixture.hpp"
 #include "recorder/matcher.hpp"
 #include "recorder/proxy.hpp"
@@ -44,89 +45,59 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
-  return v[i];
-}
+using Run = bench::LoadResult;
 
-struct Run {
-  std::size_t requests = 0;
-  std::size_t failures = 0;
-  double seconds = 0;
-  std::vector<double> latencies_us;
-  double rate() const { return static_cast<double>(requests) / seconds; }
-};
+double percentile(const Run& r, double p) { return r.percentile_us(p); }
 
-// `clients` keep-alive clients each log in, create a token, then send `per_client` requests
-// (70% E3, 20% E2, 10% E4), timed from the first to the last.
+// `clients` keep-alive connections each log in and create a token (through the port measured,
+// so a proxy records those too), then send `per_client` requests (70% E3, 20% E2, 10% E4) from
+// bench/load.hpp's generator, timed from the first to the last.
 Run workload(int port, int clients, int per_client) {
-  Run out;
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<Run> per(static_cast<std::size_t>(clients));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&, t] {
-      Run& r = per[static_cast<std::size_t>(t)];
-      r.latencies_us.reserve(static_cast<std::size_t>(per_client));
-      httplib::Client c("127.0.0.1", port);
-      c.set_keep_alive(true);
-      c.set_tcp_nodelay(true);
-      c.set_connection_timeout(5, 0);
-      c.set_read_timeout(10, 0);
-      c.set_write_timeout(10, 0);
+  struct Setup {
+    std::string auth;
+    std::string item = "/v2/access-tokens/none";
+  };
+  std::vector<Setup> setups(static_cast<std::size_t>(clients));
+  {
+    httplib::Client c("127.0.0.1", port);
+    c.set_keep_alive(true);
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(10, 0);
+    for (auto& setup : setups) {
       auto login = c.Post("/v2/auth/token", R"({"identifier":"alice","secret":"alice-password-1"})",
                           "application/json");
-      std::string item = "/v2/access-tokens/none";
-      httplib::Headers auth;
-      if (login && login->status == 200) {
-        auth = {
-            {"Authorization",
-             "Bearer " + nlohmann::json::parse(login->body)["access_token"].get<std::string>()}};
-        auto created =
-            c.Post("/v2/access-tokens", auth, R"({"token_label":"bench","scopes":["repo:read"]})",
-                   "application/json");
-        if (created && created->status == 201) {
-          item = "/v2/access-tokens/" +
-                 nlohmann::json::parse(created->body)["uuid"].get<std::string>();
-        }
+      if (!login || login->status != 200) continue;
+      std::string jwt = nlohmann::json::parse(login->body)["access_token"].get<std::string>();
+      setup.auth = "Authorization: Bearer " + jwt + "\r\n";
+      auto created =
+          c.Post("/v2/access-tokens", {{"Authorization", "Bearer " + jwt}},
+                 R"({"token_label":"bench","scopes":["repo:read"]})", "application/json");
+      if (created && created->status == 201) {
+        setup.item =
+            "/v2/access-tokens/" + nlohmann::json::parse(created->body)["uuid"].get<std::string>();
       }
-      ++ready;
-      while (!go.load()) std::this_thread::yield();
-      for (int i = 0; i < per_client; ++i) {
-        auto begin = Clock::now();
-        httplib::Result res = [&] {
-          switch (i % 10) {
-            case 0:
-            case 5:
-              return c.Get("/v2/access-tokens?page_size=10", auth);
-            case 7:
-              return c.Patch(item.c_str(), auth, R"({"token_label":"bench-renamed"})",
-                             "application/json");
-            default:
-              return c.Get(item.c_str(), auth);
-          }
-        }();
-        r.latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
-        ++r.requests;
-        if (!res || res->status != 200) ++r.failures;
+    }
+  }
+  return bench::run_load(port, clients, 600, [&](int i) -> bench::Script {
+    const Setup& setup = setups[static_cast<std::size_t>(i)];
+    const std::string list =
+        bench::http_request("GET", "/v2/access-tokens?page_size=10", setup.auth);
+    const std::string patch =
+        bench::http_request("PATCH", setup.item, setup.auth, R"({"token_label":"bench-renamed"})");
+    const std::string get = bench::http_request("GET", setup.item, setup.auth);
+    return [list, patch, get, n = 0, per_client](const bench::Response*) mutable -> std::string {
+      if (n >= per_client) return {};
+      switch (n++ % 10) {
+        case 0:
+        case 5:
+          return list;
+        case 7:
+          return patch;
+        default:
+          return get;
       }
-    });
-  }
-  while (ready.load() < clients) std::this_thread::yield();
-  auto begin = Clock::now();
-  go = true;
-  for (auto& th : threads) th.join();
-  out.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-  for (auto& r : per) {
-    out.requests += r.requests;
-    out.failures += r.failures;
-    out.latencies_us.insert(out.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
-  }
-  return out;
+    };
+  });
 }
 
 struct Target {
@@ -170,7 +141,7 @@ Recording recording_proxy(const std::string& upstream, const std::string& path,
 
 void line(const char* name, const Run& r) {
   std::printf("  %-40s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  failed %zu\n", name, r.rate(),
-              percentile(r.latencies_us, 0.5), percentile(r.latencies_us, 0.99), r.failures);
+              percentile(r, 0.5), percentile(r, 0.99), r.failures);
 }
 
 }  // namespace
@@ -234,8 +205,8 @@ int main(int argc, char** argv) {
     line("recording proxy", proxied);
     line("recording proxy, --durable (fsync each)", synced);
     std::printf("  added at p50: %.1f us (target <= 100 us); --durable: %.1f us\n\n",
-                percentile(proxied.latencies_us, 0.5) - percentile(direct.latencies_us, 0.5),
-                percentile(synced.latencies_us, 0.5) - percentile(direct.latencies_us, 0.5));
+                percentile(proxied, 0.5) - percentile(direct, 0.5),
+                percentile(synced, 0.5) - percentile(direct, 0.5));
     rec.proxy->stop();
     durable.proxy->stop();
     (void)rec.writer->finish();

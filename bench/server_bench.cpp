@@ -1,130 +1,142 @@
-// Throughput and latency of the reference server's listener over loopback keep-alive
-// connections, with patrol's listener settings and with cpp-httplib 0.11's stock ones for
-// comparison. Prints figures only.
+// Reference server throughput over loopback keep-alive connections (issue 4's figure): GET of
+// one token, create/delete pairs, and the same load against a trivial endpoint on the same
+// listener settings as the limit; then GET of one token with cpp-httplib 0.11's stock settings
+// for comparison, and the slowest first response of a burst of fresh connections. The load comes
+// from bench/load.hpp (one epoll thread), so the figures are the server's. Prints figures only.
 //
-//   server_bench [--seconds S] [--clients C]
+//   server_bench [--seconds S] [--connections C] [--only trivial|get|create-delete|stock|burst]
 #include <httplib.h>
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/load.hpp"
 #include "server/core.hpp"
 #include "server/listener.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using patrol::bench::http_request;
+using patrol::bench::LoadResult;
+using patrol::bench::Response;
+using patrol::bench::Script;
 using patrol::server::ListenerOptions;
 
-struct Figures {
-  std::size_t requests = 0;
-  std::size_t failures = 0;
-  double seconds = 0;
-  std::vector<double> latencies_ms;
-};
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
-  return v[i];
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "server_bench: %s\n", what.c_str());
+  std::exit(1);
 }
 
-Figures run(const ListenerOptions& listener_options, int clients, double seconds) {
-  Figures out;
-  auto core = patrol::server::ServerCore::create({});
-  if (!core.ok()) {
-    std::fprintf(stderr, "core: %s\n", core.error().message.c_str());
-    std::exit(1);
-  }
-  auto listener = patrol::server::Listener::start(**core, listener_options);
-  if (!listener.ok()) {
-    std::fprintf(stderr, "listener: %s\n", listener.error().message.c_str());
-    std::exit(1);
-  }
-  const int port = (*listener)->port();
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
-  std::atomic<bool> go{false};
-  std::atomic<bool> stop{false};
-  std::vector<Figures> per(static_cast<std::size_t>(clients));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&, t] {
-      Figures& f = per[static_cast<std::size_t>(t)];
-      httplib::Client c("127.0.0.1", port);
-      c.set_keep_alive(true);
-      c.set_tcp_nodelay(true);
-      c.set_read_timeout(10);
-      auto login = c.Post("/v2/auth/token", R"({"identifier":"alice","secret":"alice-password-1"})",
-                          "application/json");
-      if (!login || login->status != 200) {
-        ++f.failures;
-        return;
-      }
-      std::string jwt = nlohmann::json::parse(login->body)["access_token"];
-      httplib::Headers auth = {{"Authorization", "Bearer " + jwt}};
-      auto created =
-          c.Post("/v2/access-tokens", auth, R"({"token_label":"bench","scopes":["repo:read"]})",
-                 "application/json");
-      if (!created || created->status != 201) {
-        ++f.failures;
-        return;
-      }
-      std::string item =
-          "/v2/access-tokens/" + nlohmann::json::parse(created->body)["uuid"].get<std::string>();
-      while (!go.load()) std::this_thread::yield();
-      for (std::size_t i = 0; !stop.load(); ++i) {
-        auto begin = Clock::now();
-        auto send = [&]() -> httplib::Result {
-          switch (i % 10) {  // 70% reads, 20% lists, 10% label updates
-            case 0:
-            case 5:
-              return c.Get("/v2/access-tokens?page_size=10", auth);
-            case 7:
-              return c.Patch(item.c_str(), auth, R"({"token_label":"bench-renamed"})",
-                             "application/json");
-            default:
-              return c.Get(item.c_str(), auth);
-          }
-        };
-        auto r = send();
-        double ms = std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
-        ++f.requests;
-        f.latencies_ms.push_back(ms);
-        if (!r || r->status != 200) ++f.failures;
-      }
-    });
+void report(const char* name, const LoadResult& r, double cpu) {
+  std::printf("%-34s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  cpu %5.2f s  failed %zu\n", name,
+              r.rate(), r.percentile_us(0.5), r.percentile_us(0.99), cpu, r.failures);
+}
+
+// Logs `connections` sessions of alice in; each gets a JWT and a token of its own.
+struct Session {
+  std::string auth;  // "Authorization: Bearer ...\r\n"
+  std::string item;  // "/v2/access-tokens/<uuid>"
+};
+std::vector<Session> sessions(int port, int connections) {
+  std::vector<Session> out;
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(10);
+  for (int i = 0; i < connections; ++i) {
+    auto login = c.Post("/v2/auth/token", R"({"identifier":"alice","secret":"alice-password-1"})",
+                        "application/json");
+    if (!login || login->status != 200) die("login failed");
+    std::string jwt = nlohmann::json::parse(login->body)["access_token"];
+    httplib::Headers auth = {{"Authorization", "Bearer " + jwt}};
+    auto created =
+        c.Post("/v2/access-tokens", auth,
+               R"({"token_label":"bench-)" + std::to_string(i) + R"(","scopes":["repo:read"]})",
+               "application/json");
+    if (!created || created->status != 201) die("create failed");
+    out.push_back(
+        {"Authorization: Bearer " + jwt + "\r\n",
+         "/v2/access-tokens/" + nlohmann::json::parse(created->body)["uuid"].get<std::string>()});
   }
-  auto begin = Clock::now();
-  go.store(true);
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop.store(true);
-  for (auto& th : threads) th.join();
-  out.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-  for (auto& f : per) {
-    out.requests += f.requests;
-    out.failures += f.failures;
-    out.latencies_ms.insert(out.latencies_ms.end(), f.latencies_ms.begin(), f.latencies_ms.end());
-  }
-  (*listener)->stop();
   return out;
 }
 
-// Opens `n` fresh connections at once and reports the slowest first response.
-double connect_burst(const ListenerOptions& listener_options, int n) {
+struct Server {
+  std::unique_ptr<patrol::server::ServerCore> core;
+  std::unique_ptr<patrol::server::Listener> listener;
+};
+Server reference(const ListenerOptions& o) {
+  Server s;
   auto core = patrol::server::ServerCore::create({});
-  auto listener = patrol::server::Listener::start(**core, listener_options);
-  if (!core.ok() || !listener.ok()) std::exit(1);
-  const int port = (*listener)->port();
-  std::vector<double> ms(static_cast<std::size_t>(n));
+  if (!core.ok()) die(core.error().message);
+  s.core = std::move(*core);
+  auto listener = patrol::server::Listener::start(*s.core, o);
+  if (!listener.ok()) die(listener.error().message);
+  s.listener = std::move(*listener);
+  return s;
+}
+
+LoadResult get_one_token(int port, int connections, double seconds) {
+  auto ss = sessions(port, connections);
+  return patrol::bench::run_load(port, connections, seconds, [&](int i) -> Script {
+    std::string request = http_request("GET", ss[static_cast<std::size_t>(i)].item,
+                                       ss[static_cast<std::size_t>(i)].auth);
+    return [request](const Response*) { return request; };
+  });
+}
+
+LoadResult create_delete(int port, int connections, double seconds) {
+  auto ss = sessions(port, connections);
+  return patrol::bench::run_load(port, connections, seconds, [&](int i) -> Script {
+    const Session s = ss[static_cast<std::size_t>(i)];
+    const std::string create = http_request(
+        "POST", "/v2/access-tokens", s.auth,
+        R"({"token_label":"bench-cd-)" + std::to_string(i) + R"(","scopes":["repo:read"]})");
+    return [create, s](const Response* previous) -> std::string {
+      if (previous == nullptr || previous->status != 201) return create;
+      // The 201's uuid: delete what was just created.
+      const std::size_t at = previous->body.find("\"uuid\":\"");
+      if (at == std::string_view::npos) return create;
+      const std::string uuid(previous->body.substr(at + 8, 36));
+      return http_request("DELETE", "/v2/access-tokens/" + uuid, s.auth);
+    };
+  });
+}
+
+LoadResult trivial(const ListenerOptions& o, int connections, double seconds) {
+  auto listener = patrol::server::Listener::start(
+      [](const patrol::model::HttpRequest&) {
+        patrol::model::HttpResponse r;
+        r.status = 200;
+        r.headers.add("Content-Type", "application/json");
+        r.body = R"({"ok":true})";
+        return r;
+      },
+      "hub", o);
+  if (!listener.ok()) die(listener.error().message);
+  const std::string request = http_request("GET", "/");
+  return patrol::bench::run_load((*listener)->port(), connections, seconds, [&](int) -> Script {
+    return [request](const Response*) { return request; };
+  });
+}
+
+// Opens `n` fresh connections at once and reports the slowest first response (ms).
+double connect_burst(const ListenerOptions& o, int n) {
+  Server s = reference(o);
+  const int port = s.listener->port();
+  std::vector<double> ms(static_cast<std::size_t>(n), 1e9);
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) {
@@ -135,37 +147,29 @@ double connect_burst(const ListenerOptions& listener_options, int n) {
       while (!go.load()) std::this_thread::yield();
       auto begin = Clock::now();
       auto r = c.Get("/token?service=registry.docker.io");
-      ms[static_cast<std::size_t>(i)] =
-          r ? std::chrono::duration<double, std::milli>(Clock::now() - begin).count() : 1e9;
+      if (r) {
+        ms[static_cast<std::size_t>(i)] =
+            std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
+      }
     });
   }
   go.store(true);
   for (auto& t : threads) t.join();
-  (*listener)->stop();
   return *std::max_element(ms.begin(), ms.end());
-}
-
-void report(const char* name, Figures f) {
-  std::size_t stalls = static_cast<std::size_t>(
-      std::count_if(f.latencies_ms.begin(), f.latencies_ms.end(), [](double v) { return v > 30; }));
-  double p50 = percentile(f.latencies_ms, 0.50);
-  double p99 = percentile(f.latencies_ms, 0.99);
-  double max =
-      f.latencies_ms.empty() ? 0 : *std::max_element(f.latencies_ms.begin(), f.latencies_ms.end());
-  std::printf(
-      "%-26s %9.0f req/s  p50 %6.3f ms  p99 %7.3f ms  max %7.2f ms  >30ms %zu  failed %zu\n", name,
-      static_cast<double>(f.requests) / f.seconds, p50, p99, max, stalls, f.failures);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = 3;
-  int clients = 4;
+  int connections = 16;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
-    if (std::strcmp(argv[i], "--clients") == 0) clients = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--connections") == 0) connections = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
   }
+  auto wanted = [&](const char* name) { return only.empty() || only == name; };
   ListenerOptions patrol_settings;  // the defaults
   ListenerOptions stock;            // what Debian's cpp-httplib 0.11 compiles in
   stock.threads = 8;
@@ -174,15 +178,34 @@ int main(int argc, char** argv) {
   stock.tcp_nodelay = false;
   stock.listen_backlog = 5;
 
-  std::printf(
-      "reference server over loopback keep-alive: %d clients, %.1f s each, mix 70%% E3 / "
-      "20%% E2 / 10%% E4, %u hardware threads\n",
-      clients, seconds, std::thread::hardware_concurrency());
-  report("patrol listener settings", run(patrol_settings, clients, seconds));
-  report("httplib 0.11 stock", run(stock, clients, seconds));
-  std::printf(
-      "connect burst of 64 fresh connections, slowest first response: patrol %.2f ms, "
-      "stock %.2f ms\n",
-      connect_burst(patrol_settings, 64), connect_burst(stock, 64));
+  std::printf("loopback, %d keep-alive connections, %.1f s each, %u hardware threads\n",
+              connections, seconds, std::thread::hardware_concurrency());
+  auto measure = [&](const char* name, auto&& run) {
+    const double cpu = cpu_seconds();
+    LoadResult r = run();
+    report(name, r, cpu_seconds() - cpu);
+  };
+  if (wanted("trivial"))
+    measure("trivial endpoint (the limit)",
+            [&] { return trivial(patrol_settings, connections, seconds); });
+  if (wanted("get")) {
+    Server s = reference(patrol_settings);
+    measure("GET one token",
+            [&] { return get_one_token(s.listener->port(), connections, seconds); });
+  }
+  if (wanted("create-delete")) {
+    Server s = reference(patrol_settings);
+    measure("create/delete pairs",
+            [&] { return create_delete(s.listener->port(), connections, seconds); });
+  }
+  if (wanted("stock")) {
+    Server s = reference(stock);
+    measure("GET one token, httplib 0.11 stock",
+            [&] { return get_one_token(s.listener->port(), std::min(connections, 8), seconds); });
+  }
+  if (wanted("burst")) {
+    std::printf("connect burst of 64 fresh connections, slowest first response: %.2f ms\n",
+                connect_burst(patrol_settings, 64));
+  }
   return 0;
 }
