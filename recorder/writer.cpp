@@ -248,7 +248,9 @@ CassetteWriter::~CassetteWriter() { (void)finish(); }
 void CassetteWriter::flush_loop() {
   std::unique_lock<std::mutex> lock(sync_mu_);
   while (true) {
+    flusher_idle_ = true;
     work_cv_.wait(lock, [&] { return stop_ || written_ > synced_; });
+    flusher_idle_ = false;
     if (written_ == synced_ && stop_) return;
     std::uint64_t target = written_;
     lock.unlock();
@@ -272,6 +274,7 @@ Status CassetteWriter::append(const Interaction& interaction) {
   std::string line = detail::encode_entry(redacted);
   line += '\n';
   std::uint64_t seq = 0;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     if (finished_) return make_error(ErrorKind::kInvalid, path_ + ": cassette already finished");
@@ -283,8 +286,9 @@ Status CassetteWriter::append(const Interaction& interaction) {
     count_.fetch_add(1);
     std::lock_guard<std::mutex> sync_lock(sync_mu_);
     seq = ++written_;
+    wake = flusher_idle_;
   }
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
   if (durability_ == Durability::kSyncEach) {
     std::unique_lock<std::mutex> lock(sync_mu_);
     synced_cv_.wait(lock, [&] { return synced_ >= seq; });

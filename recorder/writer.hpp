@@ -103,6 +103,9 @@ class CassetteWriter {
   std::uint64_t written_ = 0;
   std::uint64_t synced_ = 0;
   bool stop_ = false;
+  // The flusher waits for lines to sync (not in its pause between syncs): only then does an
+  // append need to wake it. Waking it on every append cost a context switch per request.
+  bool flusher_idle_ = false;
   std::string sync_error_;
   std::thread flusher_;
 };
