@@ -355,6 +355,7 @@ int run_check(int argc, char** argv) {
     eo.server.profile = opts.profile.name == "spec" ? "spec" : "hub";
     eo.server.faults = args.values("fault");
     eo.in_process = args.has("in-process");
+    eo.co_locate = !eo.in_process && !args.has("parallel");
     if (args.has("parallel")) {
       race = std::make_shared<properties::RaceScheduler>();
       eo.server.race_window_hook = [race](std::string_view w) { race->window(w); };

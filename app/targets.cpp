@@ -1,5 +1,8 @@
 #include "app/targets.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <cstdlib>
 #include <mutex>
 
@@ -21,6 +24,11 @@ class EmbeddedTarget final : public properties::Target {
   explicit EmbeddedTarget(EmbeddedOptions options) : options_(std::move(options)) {
     options_.server.manual_clock = true;
   }
+  ~EmbeddedTarget() override {
+    http_.reset();
+    listener_.reset();
+    if (pinned_) pthread_setaffinity_np(pinned_thread_, sizeof saved_, &saved_);
+  }
 
   // Replaces the core; the listener (started once) always serves the current one.
   Result<model::Ok> fresh() {
@@ -31,9 +39,19 @@ class EmbeddedTarget final : public properties::Target {
       core_ = std::shared_ptr<server::ServerCore>(std::move(*core));
     }
     if (options_.in_process || listener_) return model::Ok{};
+    server::ListenerOptions lo;
+    if (options_.co_locate) {
+      const int cpu = sched_getcpu();
+      if (cpu >= 0 && pthread_getaffinity_np(pthread_self(), sizeof saved_, &saved_) == 0 &&
+          server::pin_this_thread(cpu)) {
+        pinned_ = true;
+        pinned_thread_ = pthread_self();
+        lo.worker_cpu = cpu;
+      }
+    }
     auto listener = server::Listener::start(
         [this](const model::HttpRequest& r) { return current()->handle(r); },
-        options_.server.profile);
+        options_.server.profile, lo);
     if (!listener.ok()) return listener.error();
     listener_ = std::move(*listener);
     http::HttpTransportOptions http;
@@ -90,6 +108,9 @@ class EmbeddedTarget final : public properties::Target {
   std::shared_ptr<server::ServerCore> core_;
   std::unique_ptr<server::Listener> listener_;
   std::unique_ptr<http::HttpTransport> http_;  // destroyed before listener_: no idle keep-alive
+  bool pinned_ = false;  // co_locate: the creating thread's CPUs before, in saved_
+  cpu_set_t saved_{};
+  pthread_t pinned_thread_{};
   http::FunctionTransport in_process_{
       [this](const model::HttpRequest& r) { return core_->handle(r); }};
 };

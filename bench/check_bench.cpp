@@ -10,6 +10,7 @@ int main() {
   for (bool in_process : {true, false}) {
     patrol::app::EmbeddedOptions eo;
     eo.in_process = in_process;
+    eo.co_locate = !in_process;  // as patrol check does for a sequential loopback run
     auto target = patrol::app::make_embedded_target(eo);
     if (!target.ok()) {
       std::fprintf(stderr, "%s\n", target.error().message.c_str());

@@ -1,6 +1,8 @@
 #include "server/listener.hpp"
 
 #include <httplib.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -24,6 +26,23 @@ class TunedServer : public Base {
 
 using PlainServer = TunedServer<httplib::Server>;
 using TlsServer = TunedServer<httplib::SSLServer>;
+
+// httplib's pool with each task's thread pinned to one CPU first (ListenerOptions::worker_cpu).
+class PinnedPool final : public httplib::TaskQueue {
+ public:
+  PinnedPool(std::size_t threads, int cpu) : pool_(threads), cpu_(cpu) {}
+  void enqueue(std::function<void()> fn) override {
+    pool_.enqueue([fn = std::move(fn), cpu = cpu_] {
+      pin_this_thread(cpu);
+      fn();
+    });
+  }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  int cpu_;
+};
 
 bool has_body_framing(const httplib::Request& req) {
   return req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
@@ -62,6 +81,14 @@ std::string error_body(const std::string& profile, int status) {
 }
 
 }  // namespace
+
+bool pin_this_thread(int cpu) {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
 
 struct Listener::Impl {
   Listener::Handler handler;
@@ -111,7 +138,13 @@ struct Listener::Impl {
 
   void configure(httplib::Server& s) {
     const std::size_t threads = options.threads == 0 ? 1 : options.threads;
-    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    if (options.worker_cpu >= 0) {
+      s.new_task_queue = [threads, cpu = options.worker_cpu] {
+        return new PinnedPool(threads, cpu);
+      };
+    } else {
+      s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    }
     s.set_tcp_nodelay(options.tcp_nodelay);
     // httplib's default also sets SO_REUSEPORT, which would let a second server bind the same
     // port and silently split the traffic; keep only SO_REUSEADDR (fast restart).

@@ -2,6 +2,8 @@
 // (two independent implementations of the contract agree), a fault is caught with the rule it
 // breaks, the counterexample is shrunk, and its reproduce token replays the same failure.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -57,6 +59,26 @@ TEST(Check, TheUnfaultedServerConformsOverLoopback) {
   auto result = properties::run_check(*target, options(2, 15));
   ASSERT_FALSE(result.error) << result.error->message;
   EXPECT_FALSE(result.summary.failed) << describe(result.summary);
+}
+
+TEST(Check, ACoLocatedLoopbackRunSharesOneCpuAndGivesTheRunnerItsCpusBack) {
+  cpu_set_t before;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof before, &before), 0);
+  {
+    EmbeddedOptions eo;
+    eo.co_locate = true;
+    auto target = make_embedded_target(std::move(eo));
+    ASSERT_TRUE(target.ok()) << target.error().message;
+    cpu_set_t during;
+    ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof during, &during), 0);
+    EXPECT_EQ(CPU_COUNT(&during), 1);
+    auto result = properties::run_check(**target, options(4, 3));
+    ASSERT_FALSE(result.error) << result.error->message;
+    EXPECT_FALSE(result.summary.failed) << describe(result.summary);
+  }
+  cpu_set_t after;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&after, &before));
 }
 
 TEST(Check, AFaultIsCaughtShrunkAndReproduced) {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,6 +144,47 @@ TEST(ServerListener, ServesTheCoreOverLoopbackWithTheChosenKeepAlive) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_TRUE(json_of(missing).contains("message"));
+}
+
+TEST(ServerListener, WorkersRunOnTheChosenCpuOnly) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  int last = -1;  // the highest CPU this process may use: not the one a thread starts on by chance
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) last = cpu;
+  }
+  ASSERT_GE(last, 0);
+  std::atomic<int> wrong{0};
+  std::atomic<int> served{0};
+  ListenerOptions o;
+  o.worker_cpu = last;
+  auto l = Listener::start(
+      [&](const model::HttpRequest&) {
+        cpu_set_t mine;
+        if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) != 0 ||
+            CPU_COUNT(&mine) != 1 || !CPU_ISSET(last, &mine) || sched_getcpu() != last) {
+          ++wrong;
+        }
+        ++served;
+        return model::HttpResponse{204, {}, ""};
+      },
+      "hub", o);
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  for (int connection = 0; connection < 3; ++connection) {
+    httplib::Client c("127.0.0.1", (*l)->port());
+    configure(c);
+    for (int i = 0; i < 5; ++i) {
+      auto r = c.Get("/");
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 204);
+    }
+  }
+  EXPECT_EQ(served.load(), 15);
+  EXPECT_EQ(wrong.load(), 0);
+  // The thread that started the listener keeps its own CPUs.
+  cpu_set_t after;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&after, &allowed));
 }
 
 TEST(ServerListener, NeverCompressesEvenWhenTheClientAccepts) {
