@@ -145,6 +145,21 @@ Result<ListQuery> parse_list_query(std::string_view query) {
   return q;
 }
 
+bool page_past_int64(std::string_view query) {
+  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  std::optional<std::string> page;
+  std::optional<std::string> page_size;
+  for (auto& [name, value] : parse_query(query)) {
+    if (name == "page") page = std::move(value);
+    if (name == "page_size") page_size = std::move(value);
+  }
+  if (!page || page->empty() || page->front() == '-') return false;
+  if (parse_integral_number(*page).second != NumberIssue::kOutOfRange) return false;
+  if (!page_size) return true;
+  auto [size, issue] = parse_integral_number(*page_size);
+  return issue == NumberIssue::kNone && size >= 1 && size <= kMaxPageSize;
+}
+
 Result<ListQuery> parse_page_link(std::string_view url) {
   if (url.empty()) return make_error(ErrorKind::kInvalid, "page link: empty");
   for (std::size_t i = 0; i < url.size(); ++i) {

@@ -30,6 +30,11 @@ struct ListQuery {
 // other parameters are ignored. Range is not checked here (see ListQuery::in_range).
 Result<ListQuery> parse_list_query(std::string_view query);
 
+// True when the query's page is a positive integer too large for int64 ("page=4444...41") and its
+// page_size, if any, is in range: such a page is past the end of every listing, so a 404 for it
+// is the past-the-end answer (parse_list_query calls it out of range).
+bool page_past_int64(std::string_view query);
+
 // Reads page and page_size back from a next/previous link, absolute ("https://h/v2/...?page=2")
 // or relative ("/v2/...?page=2" or "?page=2") (A11).
 Result<ListQuery> parse_page_link(std::string_view url);

@@ -1382,8 +1382,11 @@ void Judge::list(std::uint16_t account) {
     return;
   }
   if (st == 404) {
+    // (page - 1) * page_size >= live, without the product (page may be near 2^63).
     const bool past_end =
-        in_range && q->page > 1 && (q->page - 1) * q->page_size >= static_cast<std::int64_t>(live);
+        (in_range && q->page > 1 &&
+         q->page - 1 >= (static_cast<std::int64_t>(live) + q->page_size - 1) / q->page_size) ||
+        (!q.ok() && page_past_int64(rq_.query));
     if (past_end && p_.page_past_end_may_be_404) {
       check_error_body();
       return;
@@ -1493,8 +1496,10 @@ void Judge::check_page(std::uint16_t account, std::int64_t page, std::int64_t si
 
   // Page geometry: which (page, page_size) explains the number of results.
   auto expected_len = [&](std::int64_t pg, std::int64_t ps) -> std::int64_t {
-    const std::int64_t start = (pg - 1) * ps;
-    if (start >= live) return pg == 1 || p_.page_past_end_may_be_empty ? 0 : -1;
+    if (pg < 1 || ps < 1) return -1;
+    // (pg - 1) * ps >= live, without the product (pg may be near 2^63).
+    if (pg - 1 >= (live + ps - 1) / ps) return pg == 1 || p_.page_past_end_may_be_empty ? 0 : -1;
+    const std::int64_t start = (pg - 1) * ps;  // below live: no overflow
     return std::min(ps, live - start);
   };
   std::int64_t pg = page;

@@ -202,5 +202,17 @@ TEST(TokenPath, Classification) {
   }
 }
 
+TEST(PagePastInt64, IsAPositiveIntegerTooLargeForInt64WithAValidPageSize) {
+  EXPECT_TRUE(page_past_int64("page=9223372036854775808"));
+  EXPECT_TRUE(page_past_int64("?page=44444444444444444444444444444441&page_size=2"));
+  EXPECT_TRUE(page_past_int64("page=1e30&page_size=100"));
+  EXPECT_FALSE(page_past_int64("page=9223372036854775807"));  // fits: an ordinary page
+  EXPECT_FALSE(page_past_int64("page=-99999999999999999999"));
+  EXPECT_FALSE(page_past_int64("page=99999999999999999999&page_size=0"));
+  EXPECT_FALSE(page_past_int64("page=99999999999999999999&page_size=101"));
+  EXPECT_FALSE(page_past_int64("page=abc"));
+  EXPECT_FALSE(page_past_int64("page_size=5"));
+}
+
 }  // namespace
 }  // namespace patrol::model
