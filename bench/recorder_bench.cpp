@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "bench/load.hpp"
 #include "model/fixture.hpp"
 #include "recorder/matcher.hpp"
@@ -33,17 +34,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace patrol;
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "recorder_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-// CPU time of this process so far (user + system), which a loaded machine does not inflate.
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+[[noreturn]] void die(const std::string& what) { bench::die("recorder_bench", what); }
+using bench::cpu_seconds;
 
 using Run = bench::LoadResult;
 

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "bench/load.hpp"
 #include "server/core.hpp"
 #include "server/listener.hpp"
@@ -30,16 +31,8 @@ using patrol::bench::Response;
 using patrol::bench::Script;
 using patrol::server::ListenerOptions;
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "server_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+[[noreturn]] void die(const std::string& what) { patrol::bench::die("server_bench", what); }
+using patrol::bench::cpu_seconds;
 
 void report(const char* name, const LoadResult& r, double cpu) {
   std::printf("%-34s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  cpu %5.2f s  failed %zu\n", name,

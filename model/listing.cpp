@@ -125,16 +125,29 @@ std::string ListQuery::to_query() const {
   return "page=" + std::to_string(page) + "&page_size=" + std::to_string(page_size);
 }
 
-Result<ListQuery> parse_list_query(std::string_view query) {
-  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
-  // A repeated parameter takes its last value, as Django's QueryDict.get does: an earlier value is
-  // never read, so an invalid one does not make the query invalid.
+namespace {
+
+// The raw page and page_size values of a query. A repeated parameter takes its last value, as
+// Django's QueryDict.get does: an earlier value is never read, so an invalid one does not make
+// the query invalid.
+struct RawListParameters {
   std::optional<std::string> page;
   std::optional<std::string> page_size;
+};
+RawListParameters raw_list_parameters(std::string_view query) {
+  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  RawListParameters out;
   for (auto& [name, value] : parse_query(query)) {
-    if (name == "page") page = std::move(value);
-    if (name == "page_size") page_size = std::move(value);
+    if (name == "page") out.page = std::move(value);
+    if (name == "page_size") out.page_size = std::move(value);
   }
+  return out;
+}
+
+}  // namespace
+
+Result<ListQuery> parse_list_query(std::string_view query) {
+  const auto [page, page_size] = raw_list_parameters(query);
   ListQuery q;
   if (page) {
     if (Status s = read_parameter("page", *page, q.page); !s.ok()) return s.error();
@@ -146,13 +159,7 @@ Result<ListQuery> parse_list_query(std::string_view query) {
 }
 
 bool page_past_int64(std::string_view query) {
-  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
-  std::optional<std::string> page;
-  std::optional<std::string> page_size;
-  for (auto& [name, value] : parse_query(query)) {
-    if (name == "page") page = std::move(value);
-    if (name == "page_size") page_size = std::move(value);
-  }
+  const auto [page, page_size] = raw_list_parameters(query);
   if (!page || page->empty() || page->front() == '-') return false;
   if (parse_integral_number(*page).second != NumberIssue::kOutOfRange) return false;
   if (!page_size) return true;
