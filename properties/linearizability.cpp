@@ -1363,31 +1363,31 @@ Confirmed confirm(const History& h, const Analysis& a, const HistoryPart& part, 
   // cannot fit.
   const bool affordable =
       fast.memo_entries() < sub.memory_limit / std::max<std::size_t>(1, fast.state_peak());
-  std::unique_ptr<Search> best;
+  std::unique_ptr<Search> owned;
+  const Search* best = nullptr;
   Linearizable r = Linearizable::kUnknown;
   if (affordable) {
-    best = std::make_unique<Search>(h, fast.before_stuck(), initial, initial_fp, profile, sub,
-                                    /*exact=*/true, true);
-    r = best->run();
-    stats.add(*best);
+    owned = std::make_unique<Search>(h, fast.before_stuck(), initial, initial_fp, profile, sub,
+                                     /*exact=*/true, true);
+    r = owned->run();
+    stats.add(*owned);
+    best = owned.get();
   }
   bool exact = true;
   if (r == Linearizable::kYes) {
     // The fast search's memo collided; only the exact search on the whole part may say "no".
-    best = std::make_unique<Search>(h, part.operations, initial, initial_fp, profile, budget, true,
-                                    true);
-    r = best->run();
-    stats.add(*best);
+    owned = std::make_unique<Search>(h, part.operations, initial, initial_fp, profile, budget, true,
+                                     true);
+    r = owned->run();
+    stats.add(*owned);
+    best = owned.get();
     if (r != Linearizable::kNo) return {r, std::nullopt};
   } else if (r == Linearizable::kUnknown) {
     if (budget.out_of_time()) return {Linearizable::kUnknown, std::nullopt};
-    // Too large to keep every state: retrace the fast search to explain where it got stuck.
+    // Too large to keep every state: the fast search's own diagnosis stands (a search on the
+    // operations before its stuck point would retrace the same steps to the same place).
     exact = false;
-    best = std::make_unique<Search>(h, fast.before_stuck(), initial, initial_fp, profile, budget,
-                                    false, true);
-    r = best->run();
-    stats.add(*best);
-    if (r != Linearizable::kNo) return {Linearizable::kUnknown, std::nullopt};
+    best = &fast;
   }
   std::vector<std::size_t> ops = best->before_stuck();
 
@@ -1408,7 +1408,8 @@ Confirmed confirm(const History& h, const Analysis& a, const HistoryPart& part, 
       const Linearizable tr = trial->run();
       stats.add(*trial);
       if (tr == Linearizable::kNo) {
-        best = std::move(trial);
+        owned = std::move(trial);
+        best = owned.get();
         ops = best->before_stuck();
       } else if (tr == Linearizable::kUnknown) {
         break;
@@ -1454,7 +1455,9 @@ LinearizabilityResult check_linearizable(const History& history, const model::Pr
 
   bool unknown = false;
   for (const HistoryPart& part : parts) {
-    Search fast(history, part.operations, initial, initial_fp, profile, budget, false, false);
+    // It diagnoses as it goes (cheap: a judgement and a copy of the path each time it gets stuck
+    // further than before), so a part too large to confirm exactly needs no second search.
+    Search fast(history, part.operations, initial, initial_fp, profile, budget, false, true);
     const Linearizable r = fast.run();
     stats.add(fast);
     if (r == Linearizable::kYes) {
