@@ -450,13 +450,19 @@ class Analysis {
       OpInfo& in = info_[i];
       in.route = model::classify(ops[i].request);
       const auto& rs = ops[i].response;
+      const bool ok = rs.status >= 200 && rs.status < 300;
+      // Only creates and logins issue anything: other bodies (pages above all) are not parsed.
+      const bool issues = (in.route == Route::kCreate && rs.status == 201) ||
+                          (is_login_route(in.route) && ok) ||
+                          (in.route == Route::kLogin && rs.status == 401);
+      if (!issues) continue;
       auto body = json_of(rs.body);
       if (in.route == Route::kCreate && rs.status == 201) {
         auto secret = string_member(body, "token");
         auto uuid = string_member(body, "uuid");
         if (secret && uuid && !secret->empty()) secret_token_.emplace(*secret, lower(*uuid));
       }
-      if (is_login_route(in.route) && rs.status >= 200 && rs.status < 300) {
+      if (is_login_route(in.route) && ok) {
         for (const char* key : {"access_token", "token"}) {
           if (auto jwt = string_member(body, key); jwt && !jwt->empty()) {
             jwt_issuer_.emplace(*jwt, i);
@@ -597,7 +603,8 @@ class Analysis {
     OpInfo& in = info_[i];
     const HttpRequest& rq = h_.operations[i].request;
     const HttpResponse& rs = h_.operations[i].response;
-    auto body = json_of(rq.body);
+    // Only the login routes read their request body.
+    auto body = is_login_route(in.route) ? json_of(rq.body) : std::nullopt;
     std::optional<std::string> pat_token;  // token whose PAT issued the bearer JWT
 
     if (auto bearer = bearer_of(rq)) {
