@@ -240,13 +240,13 @@ std::uint32_t ModelState::add_token(const NewToken& t) {
   tokens_.push_back(r);
   by_uuid_.insert(r.uuid_key, index);
   if (t.secret != kNoIndex) {
-    if (journal_ && t.secret < secrets_.size()) {
-      undo_.push_back({detail::UndoKind::kSecretToken, t.secret, secrets_[t.secret].token});
+    if (journal_.on && t.secret < secrets_.size()) {
+      journal_.undo.push_back({detail::UndoKind::kSecretToken, t.secret, secrets_[t.secret].token});
     }
     secrets_[t.secret].token = index;
   }
   if (t.expires_at) {
-    if (journal_) undo_.push_back({detail::UndoKind::kExpiringPush, 0, 0});
+    if (journal_.on) journal_.undo.push_back({detail::UndoKind::kExpiringPush, 0, 0});
     expiring_.push_back(index);
   }
   detail::AccountRec& a = touch_account(t.account);
@@ -297,8 +297,9 @@ void ModelState::mark_deleted(std::uint32_t token, bool mutation) {
   if (t.expires_at != kNoTime) {
     for (std::size_t p = expiring_.size(); p-- > 0;) {
       if (expiring_[p] != token) continue;
-      if (journal_) {
-        undo_.push_back({detail::UndoKind::kExpiringErase, static_cast<std::uint32_t>(p), token});
+      if (journal_.on) {
+        journal_.undo.push_back(
+            {detail::UndoKind::kExpiringErase, static_cast<std::uint32_t>(p), token});
       }
       expiring_.erase(expiring_.begin() + static_cast<std::ptrdiff_t>(p));
     }
@@ -378,10 +379,10 @@ std::uint32_t ModelState::add_two_factor(std::string_view text, std::uint16_t ac
 }
 
 void ModelState::stop_journal() {
-  journal_ = false;
-  undo_ = {};
-  saved_tokens_ = {};
-  saved_accounts_ = {};
+  journal_.on = false;
+  journal_.undo = {};
+  journal_.saved_tokens = {};
+  journal_.saved_accounts = {};
 }
 
 ModelState::Mark ModelState::mark() const {
@@ -393,9 +394,9 @@ ModelState::Mark ModelState::mark() const {
   m.arena = arena_.size();
   m.secret_lengths = secret_lengths_.size();
   m.short_secrets = short_secrets_.size();
-  m.undo = undo_.size();
-  m.saved_tokens = saved_tokens_.size();
-  m.saved_accounts = saved_accounts_.size();
+  m.undo = journal_.undo.size();
+  m.saved_tokens = journal_.saved_tokens.size();
+  m.saved_accounts = journal_.saved_accounts.size();
   m.last_seen = last_seen_;
   m.min_secret_len = min_secret_len_;
   m.mutation_seq = mutation_seq_;
@@ -404,11 +405,11 @@ ModelState::Mark ModelState::mark() const {
 }
 
 void ModelState::rollback(const Mark& m) {
-  for (std::size_t u = undo_.size(); u-- > m.undo;) {
-    const detail::Undo& e = undo_[u];
+  for (std::size_t u = journal_.undo.size(); u-- > m.undo;) {
+    const detail::Undo& e = journal_.undo[u];
     switch (e.kind) {
       case detail::UndoKind::kToken:
-        tokens_[e.index] = saved_tokens_[e.aux];
+        tokens_[e.index] = journal_.saved_tokens[e.aux];
         break;
       case detail::UndoKind::kSecretToken:
         secrets_[e.index].token = e.aux;
@@ -417,7 +418,7 @@ void ModelState::rollback(const Mark& m) {
         two_factor_[e.index].redeemed = false;
         break;
       case detail::UndoKind::kAccount:
-        accounts_[e.index] = saved_accounts_[e.aux];
+        accounts_[e.index] = journal_.saved_accounts[e.aux];
         break;
       case detail::UndoKind::kExpiringErase:
         expiring_.insert(expiring_.begin() + e.index, e.aux);
@@ -427,9 +428,9 @@ void ModelState::rollback(const Mark& m) {
         break;
     }
   }
-  undo_.resize(m.undo);
-  saved_tokens_.resize(m.saved_tokens);
-  saved_accounts_.resize(m.saved_accounts);
+  journal_.undo.resize(m.undo);
+  journal_.saved_tokens.resize(m.saved_tokens);
+  journal_.saved_accounts.resize(m.saved_accounts);
   // Records appended since: out of their indexes, then truncated.
   for (std::size_t i = tokens_.size(); i-- > m.tokens;) {
     by_uuid_.erase(tokens_[i].uuid_key, static_cast<std::uint32_t>(i));

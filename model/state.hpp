@@ -158,10 +158,10 @@ struct AccountRec {
 // One logged change of the undo journal (ModelState::mark): appends are undone by truncating,
 // these by restoring.
 enum class UndoKind : std::uint8_t {
-  kToken,          // tokens_[index] was saved_tokens_[aux]
+  kToken,          // tokens_[index] was the saved token record aux
   kSecretToken,    // secrets_[index].token was aux
   kRedeem,         // two_factor_[index] was not redeemed
-  kAccount,        // accounts_[index] was saved_accounts_[aux]
+  kAccount,        // accounts_[index] was the saved account record aux
   kExpiringErase,  // expiring_ held aux at position index
   kExpiringPush,   // expiring_ grew by one
 };
@@ -169,6 +169,23 @@ struct Undo {
   UndoKind kind;
   std::uint32_t index;
   std::uint32_t aux;
+};
+
+// The journal's log. A copy of a state starts without one and does not journal: states are
+// copied to be kept, not to be rolled back.
+struct Journal {
+  bool on = false;
+  std::vector<Undo> undo;
+  std::vector<TokenRec> saved_tokens;
+  std::vector<AccountRec> saved_accounts;
+  Journal() = default;
+  Journal(const Journal&) {}
+  Journal(Journal&&) = default;
+  Journal& operator=(const Journal&) {
+    *this = Journal();
+    return *this;
+  }
+  Journal& operator=(Journal&&) = default;
 };
 
 }  // namespace detail
@@ -288,7 +305,7 @@ class ModelState {
   std::uint32_t add_two_factor(std::string_view text, std::uint16_t account, Timestamp issued);
   void redeem_two_factor(std::uint32_t i) {
     if (two_factor_[i].redeemed) return;
-    if (journal_) undo_.push_back({detail::UndoKind::kRedeem, i, 0});
+    if (journal_.on) journal_.undo.push_back({detail::UndoKind::kRedeem, i, 0});
     two_factor_[i].redeemed = true;
   }
   void advance(Timestamp now) {
@@ -299,7 +316,8 @@ class ModelState {
   // search): once started, every change is logged, so rollback(m) restores the state as it was
   // when m = mark() was taken, at the cost of the change rather than of a copy. Restored means
   // logically (operator==, fingerprint, every judgement): indexes may keep their grown capacity
-  // and the secret filter stays a superset. Marks nest; roll back to them in reverse order.
+  // and the secret filter stays a superset. Marks nest; roll back to them in reverse order. A
+  // copy of a state starts without a journal.
   struct Mark {
     std::size_t tokens = 0, secrets = 0, jwts = 0, two_factor = 0, arena = 0;
     std::size_t secret_lengths = 0, short_secrets = 0;
@@ -309,27 +327,27 @@ class ModelState {
     std::uint32_t mutation_seq = 0;
     std::uint32_t last_mutated = kNoIndex;
   };
-  void start_journal() { journal_ = true; }
+  void start_journal() { journal_.on = true; }
   // Stops logging and forgets the log (marks taken before are void).
   void stop_journal();
-  bool journaling() const { return journal_; }
+  bool journaling() const { return journal_.on; }
   Mark mark() const;
   void rollback(const Mark& m);
   // Bytes the log holds.
   std::size_t journal_bytes() const {
-    return undo_.capacity() * sizeof(detail::Undo) +
-           saved_tokens_.capacity() * sizeof(detail::TokenRec) +
-           saved_accounts_.capacity() * sizeof(detail::AccountRec);
+    return journal_.undo.capacity() * sizeof(detail::Undo) +
+           journal_.saved_tokens.capacity() * sizeof(detail::TokenRec) +
+           journal_.saved_accounts.capacity() * sizeof(detail::AccountRec);
   }
   // What changed since m among what existed at m, oldest first: f(index, record at m) for a
   // token record (the first call for an index has its record as it was at m; later calls for
   // the same index may follow), g(index) for a login_2fa_token redeemed since.
   template <class F, class G>
   void changes_since(const Mark& m, F&& f, G&& g) const {
-    for (std::size_t u = m.undo; u < undo_.size(); ++u) {
-      const detail::Undo& e = undo_[u];
+    for (std::size_t u = m.undo; u < journal_.undo.size(); ++u) {
+      const detail::Undo& e = journal_.undo[u];
       if (e.kind == detail::UndoKind::kToken && e.index < m.tokens) {
-        f(e.index, saved_tokens_[e.aux]);
+        f(e.index, journal_.saved_tokens[e.aux]);
       } else if (e.kind == detail::UndoKind::kRedeem && e.index < m.two_factor) {
         g(e.index);
       }
@@ -362,18 +380,18 @@ class ModelState {
   detail::StrRef store(std::string_view s);
   // The record, logged first when journaling.
   detail::TokenRec& touch(std::uint32_t token) {
-    if (journal_) {
-      undo_.push_back(
-          {detail::UndoKind::kToken, token, static_cast<std::uint32_t>(saved_tokens_.size())});
-      saved_tokens_.push_back(tokens_[token]);
+    if (journal_.on) {
+      journal_.undo.push_back({detail::UndoKind::kToken, token,
+                               static_cast<std::uint32_t>(journal_.saved_tokens.size())});
+      journal_.saved_tokens.push_back(tokens_[token]);
     }
     return tokens_[token];
   }
   detail::AccountRec& touch_account(std::uint16_t account) {
-    if (journal_) {
-      undo_.push_back({detail::UndoKind::kAccount, account,
-                       static_cast<std::uint32_t>(saved_accounts_.size())});
-      saved_accounts_.push_back(accounts_[account]);
+    if (journal_.on) {
+      journal_.undo.push_back({detail::UndoKind::kAccount, account,
+                               static_cast<std::uint32_t>(journal_.saved_accounts.size())});
+      journal_.saved_accounts.push_back(accounts_[account]);
     }
     return accounts_[account];
   }
@@ -410,10 +428,7 @@ class ModelState {
   FlatIndex by_two_factor_;
   std::uint32_t mutation_seq_ = 0;
   std::uint32_t last_mutated_ = kNoIndex;
-  bool journal_ = false;
-  std::vector<detail::Undo> undo_;
-  std::vector<detail::TokenRec> saved_tokens_;
-  std::vector<detail::AccountRec> saved_accounts_;
+  detail::Journal journal_;
 };
 
 template <class ExpiredFn>

@@ -1121,8 +1121,7 @@ class Search {
     }
     if (fresh) {
       bucket.push_back(static_cast<std::uint32_t>(exact_entries_.size()));
-      exact_entries_.push_back({bits_, cur_});
-      exact_entries_.back().state.stop_journal();
+      exact_entries_.push_back({bits_, cur_});  // the copy leaves the journal behind
       exact_bytes_ += bits_.size() * 8 + state_bytes(cur_) + 96;
     }
     bits_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
