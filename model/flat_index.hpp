@@ -54,7 +54,7 @@ inline std::uint64_t hash_bytes(std::string_view s) {
 }
 
 // Open-addressing multimap from non-zero 64-bit keys to 32-bit values; duplicate keys are kept
-// (lookups visit every entry with the key). Never shrinks; no erase.
+// (lookups visit every entry with the key). Never shrinks; erase is for undoing inserts.
 class FlatIndex {
  public:
   struct Entry {
@@ -72,6 +72,30 @@ class FlatIndex {
     while (slots_[i].key != 0) i = (i + 1) & mask;
     slots_[i] = Entry{key, value};
     ++used_;
+  }
+
+  // Removes one entry (key, value); returns whether there was one. Backward-shift deletion keeps
+  // every other entry reachable from its home slot, so no tombstones are left.
+  bool erase(std::uint64_t key, std::uint32_t value) {
+    if (slots_.empty()) return false;
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = slot_of(key, mask);
+    while (slots_[i].key != 0 && !(slots_[i].key == key && slots_[i].value == value)) {
+      i = (i + 1) & mask;
+    }
+    if (slots_[i].key == 0) return false;
+    for (std::size_t j = (i + 1) & mask; slots_[j].key != 0; j = (j + 1) & mask) {
+      const std::size_t home = slot_of(slots_[j].key, mask);
+      // Entry j stays when its home lies cyclically in (i, j]; otherwise it fills the hole.
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (!stays) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = Entry{};
+    --used_;
+    return true;
   }
 
   // Calls f(value) for every entry with `key` until f returns true; returns whether it did.

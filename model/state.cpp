@@ -48,11 +48,12 @@ StrRef ModelState::store(std::string_view s) {
   return r;
 }
 
-TokenView ModelState::token(std::uint32_t index) const {
-  const detail::TokenRec& t = tokens_[index];
+TokenView ModelState::token(std::uint32_t index) const { return token_of(index, tokens_[index]); }
+
+TokenView ModelState::token_of(std::uint32_t index, const detail::TokenRec& t) const {
   TokenView v;
   v.index = index;
-  v.uuid = uuid(index);
+  v.uuid = t.uuid_len == 0xFF ? view(t.uuid) : std::string_view(t.uuid_inline, t.uuid_len);
   v.owner = account_name(t.account);
   v.label = view(t.label);
   if (t.secret != kNoIndex) v.secret = view(secrets_[t.secret].text);
@@ -238,9 +239,17 @@ std::uint32_t ModelState::add_token(const NewToken& t) {
   const auto index = static_cast<std::uint32_t>(tokens_.size());
   tokens_.push_back(r);
   by_uuid_.insert(r.uuid_key, index);
-  if (t.secret != kNoIndex) secrets_[t.secret].token = index;
-  if (t.expires_at) expiring_.push_back(index);
-  detail::AccountRec& a = accounts_[t.account];
+  if (t.secret != kNoIndex) {
+    if (journal_.on && t.secret < secrets_.size()) {
+      journal_.undo.push_back({detail::UndoKind::kSecretToken, t.secret, secrets_[t.secret].token});
+    }
+    secrets_[t.secret].token = index;
+  }
+  if (t.expires_at) {
+    if (journal_.on) journal_.undo.push_back({detail::UndoKind::kExpiringPush, 0, 0});
+    expiring_.push_back(index);
+  }
+  detail::AccountRec& a = touch_account(t.account);
   ++a.live;
   if (t.is_active) ++a.active_live;
   if (t.adopted && a.unseen > 0) {
@@ -253,21 +262,22 @@ std::uint32_t ModelState::add_token(const NewToken& t) {
 
 void ModelState::set_label(std::uint32_t token, std::string_view label) {
   if (label_is(token, label)) return;
-  ++tokens_[token].version;
-  tokens_[token].label = store(label);
-  tokens_[token].label_key = hash_bytes(label);
+  detail::TokenRec& t = touch(token);
+  ++t.version;
+  t.label = store(label);
+  t.label_key = hash_bytes(label);
 }
 
 void ModelState::set_active(std::uint32_t token, bool active, bool mutation) {
-  detail::TokenRec& t = tokens_[token];
+  detail::TokenRec& t = touch(token);
   const bool was = (t.flags & detail::kActive) != 0;
   if (was != active) {
     ++t.version;
     if (!(t.flags & detail::kDeleted)) {
       if (active) {
-        ++accounts_[t.account].active_live;
+        ++touch_account(t.account).active_live;
       } else {
-        --accounts_[t.account].active_live;
+        --touch_account(t.account).active_live;
       }
     }
     t.flags ^= detail::kActive;
@@ -280,12 +290,21 @@ void ModelState::set_active(std::uint32_t token, bool active, bool mutation) {
 }
 
 void ModelState::mark_deleted(std::uint32_t token, bool mutation) {
-  detail::TokenRec& t = tokens_[token];
-  if (t.flags & detail::kDeleted) return;
+  if (tokens_[token].flags & detail::kDeleted) return;
+  detail::TokenRec& t = touch(token);
   t.flags |= detail::kDeleted;
   ++t.version;
-  if (t.expires_at != kNoTime) std::erase(expiring_, token);
-  detail::AccountRec& a = accounts_[t.account];
+  if (t.expires_at != kNoTime) {
+    for (std::size_t p = expiring_.size(); p-- > 0;) {
+      if (expiring_[p] != token) continue;
+      if (journal_.on) {
+        journal_.undo.push_back(
+            {detail::UndoKind::kExpiringErase, static_cast<std::uint32_t>(p), token});
+      }
+      expiring_.erase(expiring_.begin() + static_cast<std::ptrdiff_t>(p));
+    }
+  }
+  detail::AccountRec& a = touch_account(t.account);
   --a.live;
   if (t.flags & detail::kActive) --a.active_live;
   ++a.generation;
@@ -297,23 +316,27 @@ void ModelState::mark_deleted(std::uint32_t token, bool mutation) {
 }
 
 void ModelState::mark_used(std::uint32_t token) {
-  if (!(tokens_[token].flags & detail::kUsed)) ++tokens_[token].version;
-  tokens_[token].flags |= detail::kUsed;
+  if (tokens_[token].flags & detail::kUsed) return;
+  detail::TokenRec& t = touch(token);
+  ++t.version;
+  t.flags |= detail::kUsed;
 }
 
 void ModelState::observe_last_used(std::uint32_t token, Timestamp t) {
   if (t.micros > tokens_[token].last_used) {
-    tokens_[token].last_used = t.micros;
-    ++tokens_[token].version;
+    detail::TokenRec& r = touch(token);
+    r.last_used = t.micros;
+    ++r.version;
   }
 }
 
 bool ModelState::check_info(std::uint32_t token, int field, std::string_view value) {
   const std::uint32_t h = static_cast<std::uint32_t>(hash_bytes(value)) | 1u;
-  std::uint32_t& slot = tokens_[token].info[field];
+  const std::uint32_t slot = tokens_[token].info[field];
   if (slot == 0) {
-    slot = h;
-    ++tokens_[token].version;
+    detail::TokenRec& r = touch(token);
+    r.info[field] = h;
+    ++r.version;
     return true;
   }
   return slot == h;
@@ -353,6 +376,92 @@ std::uint32_t ModelState::add_two_factor(std::string_view text, std::uint16_t ac
   two_factor_.push_back(r);
   by_two_factor_.insert(r.key, index);
   return index;
+}
+
+void ModelState::stop_journal() {
+  journal_.on = false;
+  journal_.undo = {};
+  journal_.saved_tokens = {};
+  journal_.saved_accounts = {};
+}
+
+ModelState::Mark ModelState::mark() const {
+  Mark m;
+  m.tokens = tokens_.size();
+  m.secrets = secrets_.size();
+  m.jwts = jwts_.size();
+  m.two_factor = two_factor_.size();
+  m.arena = arena_.size();
+  m.secret_lengths = secret_lengths_.size();
+  m.short_secrets = short_secrets_.size();
+  m.undo = journal_.undo.size();
+  m.saved_tokens = journal_.saved_tokens.size();
+  m.saved_accounts = journal_.saved_accounts.size();
+  m.last_seen = last_seen_;
+  m.min_secret_len = min_secret_len_;
+  m.mutation_seq = mutation_seq_;
+  m.last_mutated = last_mutated_;
+  return m;
+}
+
+void ModelState::rollback(const Mark& m) {
+  for (std::size_t u = journal_.undo.size(); u-- > m.undo;) {
+    const detail::Undo& e = journal_.undo[u];
+    switch (e.kind) {
+      case detail::UndoKind::kToken:
+        tokens_[e.index] = journal_.saved_tokens[e.aux];
+        break;
+      case detail::UndoKind::kSecretToken:
+        secrets_[e.index].token = e.aux;
+        break;
+      case detail::UndoKind::kRedeem:
+        two_factor_[e.index].redeemed = false;
+        break;
+      case detail::UndoKind::kAccount:
+        accounts_[e.index] = journal_.saved_accounts[e.aux];
+        break;
+      case detail::UndoKind::kExpiringErase:
+        expiring_.insert(expiring_.begin() + e.index, e.aux);
+        break;
+      case detail::UndoKind::kExpiringPush:
+        expiring_.pop_back();
+        break;
+    }
+  }
+  journal_.undo.resize(m.undo);
+  journal_.saved_tokens.resize(m.saved_tokens);
+  journal_.saved_accounts.resize(m.saved_accounts);
+  // Records appended since: out of their indexes, then truncated.
+  for (std::size_t i = tokens_.size(); i-- > m.tokens;) {
+    by_uuid_.erase(tokens_[i].uuid_key, static_cast<std::uint32_t>(i));
+  }
+  for (std::size_t i = secrets_.size(); i-- > m.secrets;) {
+    const detail::SecretRec& r = secrets_[i];
+    by_secret_.erase(r.key, static_cast<std::uint32_t>(i));
+    if (r.text.len < detail::kMinIndexed) continue;
+    const char* text = arena_.data() + r.text.off + r.gram_start;
+    for (std::uint32_t slot = 0; slot < detail::kStride; ++slot) {
+      by_gram_.erase(mix64(detail::load_gram(text + slot)),
+                     static_cast<std::uint32_t>(i) << 3 | slot);
+    }
+  }
+  for (std::size_t i = jwts_.size(); i-- > m.jwts;) {
+    by_jwt_.erase(jwts_[i].key, static_cast<std::uint32_t>(i));
+  }
+  for (std::size_t i = two_factor_.size(); i-- > m.two_factor;) {
+    by_two_factor_.erase(two_factor_[i].key, static_cast<std::uint32_t>(i));
+  }
+  tokens_.resize(m.tokens);
+  secrets_.resize(m.secrets);
+  jwts_.resize(m.jwts);
+  two_factor_.resize(m.two_factor);
+  arena_.resize(m.arena);
+  secret_lengths_.resize(m.secret_lengths);
+  short_secrets_.resize(m.short_secrets);
+  last_seen_ = m.last_seen;
+  min_secret_len_ = m.min_secret_len;
+  mutation_seq_ = m.mutation_seq;
+  last_mutated_ = m.last_mutated;
 }
 
 namespace {

@@ -2,7 +2,8 @@
 // token the model saw created with the fields it learned, every secret ever issued, the JWTs and
 // login_2fa_tokens it saw issued, and the last instant it was told. Pure data, no clock: the
 // oracle (oracle.hpp) is the only writer. Flat vectors, one string arena and flat hash indexes
-// keep a copy down to a few memcpys, since checkers copy states millions of times.
+// keep a copy down to a few memcpys, since checkers copy states millions of times; searches that
+// backtrack use the undo journal (mark / rollback) instead.
 #pragma once
 
 #include <cstdint>
@@ -154,6 +155,39 @@ struct AccountRec {
   std::int64_t unseen = 0;        // live tokens not in the model; -1: not known yet
 };
 
+// One logged change of the undo journal (ModelState::mark): appends are undone by truncating,
+// these by restoring.
+enum class UndoKind : std::uint8_t {
+  kToken,          // tokens_[index] was the saved token record aux
+  kSecretToken,    // secrets_[index].token was aux
+  kRedeem,         // two_factor_[index] was not redeemed
+  kAccount,        // accounts_[index] was the saved account record aux
+  kExpiringErase,  // expiring_ held aux at position index
+  kExpiringPush,   // expiring_ grew by one
+};
+struct Undo {
+  UndoKind kind;
+  std::uint32_t index;
+  std::uint32_t aux;
+};
+
+// The journal's log. A copy of a state starts without one and does not journal: states are
+// copied to be kept, not to be rolled back.
+struct Journal {
+  bool on = false;
+  std::vector<Undo> undo;
+  std::vector<TokenRec> saved_tokens;
+  std::vector<AccountRec> saved_accounts;
+  Journal() = default;
+  Journal(const Journal&) {}
+  Journal(Journal&&) = default;
+  Journal& operator=(const Journal&) {
+    *this = Journal();
+    return *this;
+  }
+  Journal& operator=(Journal&&) = default;
+};
+
 }  // namespace detail
 
 // Everything a judgement needs to know about what happened so far.
@@ -170,7 +204,7 @@ class ModelState {
     return u < 0 ? std::nullopt : std::optional<std::uint32_t>(static_cast<std::uint32_t>(u));
   }
   // Records how many live tokens of the account the model has not seen.
-  void set_unseen(std::uint16_t account, std::uint32_t n) { accounts_[account].unseen = n; }
+  void set_unseen(std::uint16_t account, std::uint32_t n) { touch_account(account).unseen = n; }
 
   const Fixture& fixture() const { return *fixture_; }
   // The latest `now` any judgement was given (never moves backwards).
@@ -256,19 +290,71 @@ class ModelState {
   // generated_by) on first sight; returns false when it differs from the recorded one.
   bool check_info(std::uint32_t token, int field, std::string_view value);
   // Marks a token as confirmed by a response at the current mutation sequence.
-  void observe(std::uint32_t token) { tokens_[token].observed_seq = mutation_seq_; }
+  void observe(std::uint32_t token) {
+    if (tokens_[token].observed_seq != mutation_seq_) touch(token).observed_seq = mutation_seq_;
+  }
   // Remembers that a token object with key `memo` was judged clean at the record's version.
-  void set_memo(std::uint32_t token, std::uint64_t memo) { tokens_[token].memo = memo; }
+  void set_memo(std::uint32_t token, std::uint64_t memo) {
+    if (tokens_[token].memo != memo) touch(token).memo = memo;
+  }
   // The token an operation changed most recently, and whether that happened after `token` was
   // last confirmed (contract 3.9 attributes contradictions with it).
   std::optional<std::uint32_t> mutated_since_observed(std::uint32_t token) const;
   std::uint32_t add_jwt(std::string_view text, JwtKind kind, std::uint16_t account,
                         std::optional<Timestamp> exp, std::uint32_t pat);
   std::uint32_t add_two_factor(std::string_view text, std::uint16_t account, Timestamp issued);
-  void redeem_two_factor(std::uint32_t i) { two_factor_[i].redeemed = true; }
+  void redeem_two_factor(std::uint32_t i) {
+    if (two_factor_[i].redeemed) return;
+    if (journal_.on) journal_.undo.push_back({detail::UndoKind::kRedeem, i, 0});
+    two_factor_[i].redeemed = true;
+  }
   void advance(Timestamp now) {
     if (now > last_seen_) last_seen_ = now;
   }
+
+  // Undo journal, for checkers that try a judgement and take it back (the linearizability
+  // search): once started, every change is logged, so rollback(m) restores the state as it was
+  // when m = mark() was taken, at the cost of the change rather than of a copy. Restored means
+  // logically (operator==, fingerprint, every judgement): indexes may keep their grown capacity
+  // and the secret filter stays a superset. Marks nest; roll back to them in reverse order. A
+  // copy of a state starts without a journal.
+  struct Mark {
+    std::size_t tokens = 0, secrets = 0, jwts = 0, two_factor = 0, arena = 0;
+    std::size_t secret_lengths = 0, short_secrets = 0;
+    std::size_t undo = 0, saved_tokens = 0, saved_accounts = 0;
+    Timestamp last_seen;
+    std::size_t min_secret_len = 0;
+    std::uint32_t mutation_seq = 0;
+    std::uint32_t last_mutated = kNoIndex;
+  };
+  void start_journal() { journal_.on = true; }
+  // Stops logging and forgets the log (marks taken before are void).
+  void stop_journal();
+  bool journaling() const { return journal_.on; }
+  Mark mark() const;
+  void rollback(const Mark& m);
+  // Bytes the log holds.
+  std::size_t journal_bytes() const {
+    return journal_.undo.capacity() * sizeof(detail::Undo) +
+           journal_.saved_tokens.capacity() * sizeof(detail::TokenRec) +
+           journal_.saved_accounts.capacity() * sizeof(detail::AccountRec);
+  }
+  // What changed since m among what existed at m, oldest first: f(index, record at m) for a
+  // token record (the first call for an index has its record as it was at m; later calls for
+  // the same index may follow), g(index) for a login_2fa_token redeemed since.
+  template <class F, class G>
+  void changes_since(const Mark& m, F&& f, G&& g) const {
+    for (std::size_t u = m.undo; u < journal_.undo.size(); ++u) {
+      const detail::Undo& e = journal_.undo[u];
+      if (e.kind == detail::UndoKind::kToken && e.index < m.tokens) {
+        f(e.index, journal_.saved_tokens[e.aux]);
+      } else if (e.kind == detail::UndoKind::kRedeem && e.index < m.two_factor) {
+        g(e.index);
+      }
+    }
+  }
+  // A view of a token record (one of changes_since's: its strings stay in the arena).
+  TokenView token_of(std::uint32_t index, const detail::TokenRec& rec) const;
 
   // Raw records, for the oracle's hot paths.
   const detail::TokenRec& rec(std::uint32_t token) const { return tokens_[token]; }
@@ -292,6 +378,23 @@ class ModelState {
 
  private:
   detail::StrRef store(std::string_view s);
+  // The record, logged first when journaling.
+  detail::TokenRec& touch(std::uint32_t token) {
+    if (journal_.on) {
+      journal_.undo.push_back({detail::UndoKind::kToken, token,
+                               static_cast<std::uint32_t>(journal_.saved_tokens.size())});
+      journal_.saved_tokens.push_back(tokens_[token]);
+    }
+    return tokens_[token];
+  }
+  detail::AccountRec& touch_account(std::uint16_t account) {
+    if (journal_.on) {
+      journal_.undo.push_back({detail::UndoKind::kAccount, account,
+                               static_cast<std::uint32_t>(journal_.saved_accounts.size())});
+      journal_.saved_accounts.push_back(accounts_[account]);
+    }
+    return accounts_[account];
+  }
   void index_grams(std::uint32_t secret);
   void rebuild_bloom();
   bool bloom_may_contain(std::uint64_t gram) const {
@@ -325,6 +428,7 @@ class ModelState {
   FlatIndex by_two_factor_;
   std::uint32_t mutation_seq_ = 0;
   std::uint32_t last_mutated_ = kNoIndex;
+  detail::Journal journal_;
 };
 
 template <class ExpiredFn>

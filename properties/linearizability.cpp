@@ -450,13 +450,19 @@ class Analysis {
       OpInfo& in = info_[i];
       in.route = model::classify(ops[i].request);
       const auto& rs = ops[i].response;
+      const bool ok = rs.status >= 200 && rs.status < 300;
+      // Only creates and logins issue anything: other bodies (pages above all) are not parsed.
+      const bool issues = (in.route == Route::kCreate && rs.status == 201) ||
+                          (is_login_route(in.route) && ok) ||
+                          (in.route == Route::kLogin && rs.status == 401);
+      if (!issues) continue;
       auto body = json_of(rs.body);
       if (in.route == Route::kCreate && rs.status == 201) {
         auto secret = string_member(body, "token");
         auto uuid = string_member(body, "uuid");
         if (secret && uuid && !secret->empty()) secret_token_.emplace(*secret, lower(*uuid));
       }
-      if (is_login_route(in.route) && rs.status >= 200 && rs.status < 300) {
+      if (is_login_route(in.route) && ok) {
         for (const char* key : {"access_token", "token"}) {
           if (auto jwt = string_member(body, key); jwt && !jwt->empty()) {
             jwt_issuer_.emplace(*jwt, i);
@@ -597,7 +603,8 @@ class Analysis {
     OpInfo& in = info_[i];
     const HttpRequest& rq = h_.operations[i].request;
     const HttpResponse& rs = h_.operations[i].response;
-    auto body = json_of(rq.body);
+    // Only the login routes read their request body.
+    auto body = is_login_route(in.route) ? json_of(rq.body) : std::nullopt;
     std::optional<std::string> pat_token;  // token whose PAT issued the bearer JWT
 
     if (auto bearer = bearer_of(rq)) {
@@ -742,8 +749,7 @@ std::uint64_t time_hash(const std::optional<model::Timestamp>& t) {
 // exchange alike, and must meet in the memo. The fingerprint is a sum of one hash per token,
 // secret, JWT and login_2fa_token, so it is maintained incrementally.
 struct Canon {
-  static std::uint64_t token(const model::ModelState& s, std::uint32_t i) {
-    const model::TokenView t = s.token(i);
+  static std::uint64_t token(const model::TokenView& t, const model::detail::TokenRec& rec) {
     std::uint64_t h = text_hash(t.uuid);
     h = splitmix(h ^ text_hash(t.label));
     h = splitmix(h ^ text_hash(t.secret));
@@ -754,7 +760,7 @@ struct Canon {
     h = splitmix(h ^ (std::uint64_t{t.is_active} | std::uint64_t{t.deleted} << 1 |
                       std::uint64_t{t.used} << 2 | std::uint64_t{t.scopes_absent} << 3 |
                       static_cast<std::uint64_t>(t.scope) << 8));
-    const auto& info = s.rec(i).info;
+    const auto& info = rec.info;
     h = splitmix(h ^ (std::uint64_t{info[0]} << 32 | info[1]));
     return splitmix(h ^ (std::uint64_t{info[2]} << 32 | info[3]));
   }
@@ -769,52 +775,24 @@ struct Canon {
     if (j.pat != model::kNoIndex) h = splitmix(h ^ text_hash(s.token(j.pat).uuid));
     return h;
   }
-  static std::uint64_t two_factor(const model::ModelState& s, std::uint32_t i) {
-    return splitmix(text_hash(s.two_factor_text(i)) ^ (s.two_factor(i).redeemed ? 3 : 2) ^
+  static std::uint64_t two_factor(const model::ModelState& s, std::uint32_t i, bool redeemed) {
+    return splitmix(text_hash(s.two_factor_text(i)) ^ (redeemed ? 3 : 2) ^
                     (std::uint64_t{s.two_factor(i).account} << 8) ^
                     (static_cast<std::uint64_t>(s.two_factor(i).issued) << 16));
   }
-  static std::uint64_t clock(const model::ModelState& s) {
-    return splitmix(static_cast<std::uint64_t>(s.last_seen().micros) ^ 0xC10C);
+  static std::uint64_t clock(model::Timestamp last_seen) {
+    return splitmix(static_cast<std::uint64_t>(last_seen.micros) ^ 0xC10C);
   }
 
   static std::uint64_t full(const model::ModelState& s) {
-    std::uint64_t sum = clock(s);
-    for (std::uint32_t i = 0; i < s.token_count(); ++i) sum += token(s, i);
+    std::uint64_t sum = clock(s.last_seen());
+    for (std::uint32_t i = 0; i < s.token_count(); ++i) sum += token(s.token(i), s.rec(i));
     for (std::uint32_t i = 0; i < s.secret_count(); ++i) sum += secret(s, i);
     for (std::uint32_t i = 0; i < s.jwt_count(); ++i) sum += jwt(s, i);
-    for (std::uint32_t i = 0; i < s.two_factor_count(); ++i) sum += two_factor(s, i);
+    for (std::uint32_t i = 0; i < s.two_factor_count(); ++i) {
+      sum += two_factor(s, i, s.two_factor(i).redeemed);
+    }
     return sum;
-  }
-
-  // The fingerprint of `after`, a judgement applied to a copy of `before` (whose fingerprint is
-  // `fp`). Records are only ever appended, so only changed tokens and the tails need hashing.
-  static std::uint64_t after(const model::ModelState& before, const model::ModelState& after,
-                             std::uint64_t fp) {
-    fp += clock(after) - clock(before);
-    const std::uint32_t n = static_cast<std::uint32_t>(before.token_count());
-    for (std::uint32_t i = 0; i < n; ++i) {
-      if (std::memcmp(&before.rec(i), &after.rec(i), sizeof(model::detail::TokenRec)) == 0) {
-        continue;
-      }
-      fp += token(after, i) - token(before, i);
-    }
-    for (std::uint32_t i = n; i < after.token_count(); ++i) fp += token(after, i);
-    for (auto i = static_cast<std::uint32_t>(before.secret_count()); i < after.secret_count();
-         ++i) {
-      fp += secret(after, i);
-    }
-    for (auto i = static_cast<std::uint32_t>(before.jwt_count()); i < after.jwt_count(); ++i) {
-      fp += jwt(after, i);
-    }
-    const auto t = static_cast<std::uint32_t>(before.two_factor_count());
-    for (std::uint32_t i = 0; i < t; ++i) {
-      if (before.two_factor(i).redeemed != after.two_factor(i).redeemed) {
-        fp += two_factor(after, i) - two_factor(before, i);
-      }
-    }
-    for (std::uint32_t i = t; i < after.two_factor_count(); ++i) fp += two_factor(after, i);
-    return fp;
   }
 
   // Equality up to learning order: same tokens (by uuid, every field), secrets, JWTs,
@@ -949,14 +927,13 @@ class Search {
          bool diagnose)
       : h_(h),
         ops_(std::move(ops)),
-        initial_(initial),
         initial_fp_(initial_fp),
         profile_(profile),
         budget_(budget),
         exact_(exact),
         diagnose_(diagnose || exact),
-        cur_(initial),
-        scratch_(initial) {
+        cur_(initial) {
+    cur_.start_journal();
     const std::size_t n = ops_.size();
     // Events: calls before returns at equal times (such operations count as concurrent).
     struct Ev {
@@ -1009,10 +986,6 @@ class Search {
   Linearizable run() {
     if (ops_.empty()) return Linearizable::kYes;
     cur_fp_ = initial_fp_;
-    ring_.resize(kDense);
-    sparse_.clear();
-    sparse_.push_back({0, 0, initial_, initial_fp_, state_bytes(initial_)});
-    sparse_bytes_ = sparse_.back().bytes;
     std::uint32_t entry = next_[head_];
     while (next_[head_] != kNil) {
       if ((judgements_ & 63) == 0) {
@@ -1022,31 +995,34 @@ class Search {
         if ((judgements_ & 1023) == 0 && budget_.rss_exceeded()) return Linearizable::kUnknown;
       }
       if (call_[entry]) {
+        // Try op k next: judge it in place and take it back unless it leads somewhere new.
         const std::uint32_t k = op_[entry];
         const Operation& op = h_.operations[ops_[k]];
-        scratch_ = cur_;
+        const model::ModelState::Mark m = cur_.mark();
         ++judgements_;
-        auto v = model::judge_in_place(scratch_, op.request, op.response, op.at, profile_);
+        auto v = model::judge_in_place(cur_, op.request, op.response, op.at, profile_);
         if (v.empty()) {
-          const std::uint64_t fp = Canon::after(cur_, scratch_, cur_fp_);
+          const std::uint64_t fp = fingerprint_since(m);
           if (remember(k, fp)) {
-            push(entry, k, fp);
+            push(entry, k, fp, m);
             entry = next_[head_];
             continue;
           }
         }
+        cur_.rollback(m);
         entry = next_[entry];
       } else {
         note_stuck(entry);
         if (frames_.empty()) return Linearizable::kNo;
-        const std::uint32_t e = frames_.back().entry;
+        const Frame f = frames_.back();
         frames_.pop_back();
-        const std::uint32_t k = op_[e];
+        const std::uint32_t k = op_[f.entry];
         bits_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
         zob_ ^= zobrist_[k];
-        unlift(e);
-        restore();
-        entry = next_[e];
+        unlift(f.entry);
+        cur_.rollback(f.mark);
+        cur_fp_ = frames_.empty() ? initial_fp_ : frames_.back().fp;
+        entry = next_[f.entry];
       }
     }
     return Linearizable::kYes;
@@ -1074,22 +1050,12 @@ class Search {
  private:
   static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 
+  // One linearized operation: the state before it is cur_ rolled back to `mark`.
   struct Frame {
     std::uint32_t entry;
     std::uint64_t fp;  // fingerprint after this operation
-    std::uint64_t id;  // unique per push: checkpoints name the frame they sit on
+    model::ModelState::Mark mark;
   };
-  // A state kept for backtracking: the state after `depth` frames, the top one being `below`.
-  struct Checkpoint {
-    std::size_t depth = kNone;
-    std::uint64_t below = 0;
-    model::ModelState state{model::Fixture{}};
-    std::uint64_t fp = 0;
-    std::size_t bytes = 0;
-  };
-  static constexpr std::size_t kNone = ~std::size_t{0};
-  // The last kDense depths keep their states; deeper ones every sparse_every_ depths.
-  static constexpr std::size_t kDense = 32;
   struct ExactEntry {
     std::vector<std::uint64_t> bits;
     model::ModelState state;
@@ -1097,13 +1063,49 @@ class Search {
 
   std::size_t working_bytes() {
     state_peak_ = std::max(state_peak_, state_bytes(cur_));
-    std::size_t w = memo_.bytes() + sparse_bytes_ + exact_bytes_ + frames_.size() * 24 +
-                    op_.size() * 16 + (kDense + 2) * state_peak_;
+    std::size_t w = memo_.bytes() + exact_bytes_ + frames_.capacity() * sizeof(Frame) +
+                    op_.size() * 16 + state_peak_ + cur_.journal_bytes();
     peak_bytes_ = std::max(peak_bytes_, w);
     return w;
   }
 
-  // Records the configuration reached by linearizing op k into scratch_; false if seen before.
+  // The fingerprint of cur_ from cur_fp_, its fingerprint at m: only what the journal says
+  // changed since is hashed again (records are only ever appended or changed in place).
+  std::uint64_t fingerprint_since(const model::ModelState::Mark& m) {
+    std::uint64_t fp = cur_fp_ + Canon::clock(cur_.last_seen()) - Canon::clock(m.last_seen);
+    if (++stamp_gen_ == 0) {
+      std::fill(stamp_.begin(), stamp_.end(), 0);
+      stamp_gen_ = 1;
+    }
+    cur_.changes_since(
+        m,
+        [&](std::uint32_t i, const model::detail::TokenRec& was) {
+          if (i >= stamp_.size()) stamp_.resize(std::max<std::size_t>(64, 2 * (i + 1)), 0);
+          if (stamp_[i] == stamp_gen_) return;  // the first report holds the record at m
+          stamp_[i] = stamp_gen_;
+          const model::detail::TokenRec& now = cur_.rec(i);
+          if (std::memcmp(&was, &now, sizeof was) == 0) return;
+          fp += Canon::token(cur_.token(i), now) - Canon::token(cur_.token_of(i, was), was);
+        },
+        [&](std::uint32_t i) {
+          fp += Canon::two_factor(cur_, i, true) - Canon::two_factor(cur_, i, false);
+        });
+    for (auto i = static_cast<std::uint32_t>(m.tokens); i < cur_.token_count(); ++i) {
+      fp += Canon::token(cur_.token(i), cur_.rec(i));
+    }
+    for (auto i = static_cast<std::uint32_t>(m.secrets); i < cur_.secret_count(); ++i) {
+      fp += Canon::secret(cur_, i);
+    }
+    for (auto i = static_cast<std::uint32_t>(m.jwts); i < cur_.jwt_count(); ++i) {
+      fp += Canon::jwt(cur_, i);
+    }
+    for (auto i = static_cast<std::uint32_t>(m.two_factor); i < cur_.two_factor_count(); ++i) {
+      fp += Canon::two_factor(cur_, i, cur_.two_factor(i).redeemed);
+    }
+    return fp;
+  }
+
+  // Records the configuration reached by linearizing op k into cur_; false if seen before.
   bool remember(std::uint32_t k, std::uint64_t fp) {
     const std::uint64_t zob = zob_ ^ zobrist_[k];
     if (!exact_) return memo_.insert(fp, zob);
@@ -1112,95 +1114,28 @@ class Search {
     bool fresh = true;
     for (std::uint32_t idx : bucket) {
       const ExactEntry& e = exact_entries_[idx];
-      if (e.bits == bits_ && Canon::equal(e.state, scratch_)) {
+      if (e.bits == bits_ && Canon::equal(e.state, cur_)) {
         fresh = false;
         break;
       }
     }
     if (fresh) {
       bucket.push_back(static_cast<std::uint32_t>(exact_entries_.size()));
-      exact_entries_.push_back({bits_, scratch_});
-      exact_bytes_ += bits_.size() * 8 + state_bytes(scratch_) + 96;
+      exact_entries_.push_back({bits_, cur_});  // the copy leaves the journal behind
+      exact_bytes_ += bits_.size() * 8 + state_bytes(cur_) + 96;
     }
     bits_[k / 64] &= ~(std::uint64_t{1} << (k % 64));
     return fresh;
   }
 
-  std::uint64_t below(std::size_t depth) const { return depth == 0 ? 0 : frames_[depth - 1].id; }
-  bool holds(const Checkpoint& c, std::size_t depth) const {
-    return c.depth == depth && c.below == below(depth);
-  }
-
-  // Linearizes op k. The state before it moves into the ring (no copy); the judged scratch
-  // state becomes the current one. A ring entry pushed out becomes a sparse checkpoint when its
-  // depth is due one.
-  void push(std::uint32_t entry, std::uint32_t k, std::uint64_t fp) {
-    const std::size_t depth = frames_.size();
-    Checkpoint& r = ring_[depth % kDense];
-    if (r.depth != kNone && r.depth < depth && holds(r, r.depth) && r.depth % sparse_every_ == 0 &&
-        r.depth > sparse_.back().depth) {
-      sparse_.push_back(std::move(r));
-      sparse_bytes_ += sparse_.back().bytes;
-      if (sparse_bytes_ > budget_.memory_limit / 4) thin();
-      r.state = model::ModelState(model::Fixture{});
-    }
-    std::swap(r.state, cur_);
-    r.depth = depth;
-    r.below = below(depth);
-    r.fp = cur_fp_;
-    r.bytes = state_bytes(r.state);
-    std::swap(cur_, scratch_);
+  // Linearizes op k, judged into cur_ since mark m.
+  void push(std::uint32_t entry, std::uint32_t k, std::uint64_t fp,
+            const model::ModelState::Mark& m) {
     cur_fp_ = fp;
-    frames_.push_back({entry, fp, ++serial_});
+    frames_.push_back({entry, fp, m});
     bits_[k / 64] |= std::uint64_t{1} << (k % 64);
     zob_ ^= zobrist_[k];
     lift(entry);
-  }
-
-  // Keeps every other sparse checkpoint (the initial state always).
-  void thin() {
-    sparse_every_ *= 2;
-    std::vector<Checkpoint> kept;
-    sparse_bytes_ = 0;
-    for (auto& c : sparse_) {
-      if (c.depth % sparse_every_ == 0) {
-        sparse_bytes_ += c.bytes;
-        kept.push_back(std::move(c));
-      }
-    }
-    sparse_ = std::move(kept);
-  }
-
-  // Rebuilds cur_ for the current depth: takes its ring entry back, or copies the nearest
-  // checkpoint below and replays the operations since.
-  void restore() {
-    const std::size_t depth = frames_.size();
-    while (sparse_.size() > 1 && sparse_.back().depth > depth) {
-      sparse_bytes_ -= sparse_.back().bytes;
-      sparse_.pop_back();
-    }
-    Checkpoint& r = ring_[depth % kDense];
-    if (holds(r, depth)) {
-      std::swap(cur_, r.state);
-      cur_fp_ = r.fp;
-      r.depth = kNone;
-      return;
-    }
-    const Checkpoint* from = &sparse_.back();
-    for (std::size_t x = depth; x-- > from->depth + 1 && x + kDense > depth;) {
-      if (holds(ring_[x % kDense], x)) {
-        from = &ring_[x % kDense];
-        break;
-      }
-    }
-    cur_ = from->state;
-    cur_fp_ = from->fp;
-    for (std::size_t d = from->depth; d < depth; ++d) {
-      const Operation& op = h_.operations[ops_[op_[frames_[d].entry]]];
-      ++judgements_;
-      (void)model::judge_in_place(cur_, op.request, op.response, op.at, profile_);
-      cur_fp_ = frames_[d].fp;
-    }
   }
 
   void lift(std::uint32_t e) {
@@ -1227,13 +1162,13 @@ class Search {
     explained_.clear();
     for (const Frame& f : frames_) explained_.push_back(ops_[op_[f.entry]]);
     const Operation& op = h_.operations[ops_[op_[entry]]];
-    model::ModelState probe = cur_;
-    why_ = model::judge_in_place(probe, op.request, op.response, op.at, profile_);
+    const model::ModelState::Mark m = cur_.mark();
+    why_ = model::judge_in_place(cur_, op.request, op.response, op.at, profile_);
+    cur_.rollback(m);
   }
 
   const History& h_;
   std::vector<std::size_t> ops_;
-  const model::ModelState& initial_;
   std::uint64_t initial_fp_;
   const model::Profile& profile_;
   Budget& budget_;
@@ -1248,15 +1183,11 @@ class Search {
   std::vector<std::uint64_t> bits_;
   std::uint64_t zob_ = 0;
 
-  model::ModelState cur_;
-  model::ModelState scratch_;
+  model::ModelState cur_;  // journaled: backtracking rolls it back
   std::uint64_t cur_fp_ = 0;
   std::vector<Frame> frames_;
-  std::uint64_t serial_ = 0;
-  std::vector<Checkpoint> ring_;
-  std::vector<Checkpoint> sparse_;
-  std::size_t sparse_bytes_ = 0;
-  std::size_t sparse_every_ = 64;
+  std::vector<std::uint32_t> stamp_;
+  std::uint32_t stamp_gen_ = 0;
 
   KeySet memo_;
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> exact_index_;
@@ -1438,31 +1369,31 @@ Confirmed confirm(const History& h, const Analysis& a, const HistoryPart& part, 
   // cannot fit.
   const bool affordable =
       fast.memo_entries() < sub.memory_limit / std::max<std::size_t>(1, fast.state_peak());
-  std::unique_ptr<Search> best;
+  std::unique_ptr<Search> owned;
+  const Search* best = nullptr;
   Linearizable r = Linearizable::kUnknown;
   if (affordable) {
-    best = std::make_unique<Search>(h, fast.before_stuck(), initial, initial_fp, profile, sub,
-                                    /*exact=*/true, true);
-    r = best->run();
-    stats.add(*best);
+    owned = std::make_unique<Search>(h, fast.before_stuck(), initial, initial_fp, profile, sub,
+                                     /*exact=*/true, true);
+    r = owned->run();
+    stats.add(*owned);
+    best = owned.get();
   }
   bool exact = true;
   if (r == Linearizable::kYes) {
     // The fast search's memo collided; only the exact search on the whole part may say "no".
-    best = std::make_unique<Search>(h, part.operations, initial, initial_fp, profile, budget, true,
-                                    true);
-    r = best->run();
-    stats.add(*best);
+    owned = std::make_unique<Search>(h, part.operations, initial, initial_fp, profile, budget, true,
+                                     true);
+    r = owned->run();
+    stats.add(*owned);
+    best = owned.get();
     if (r != Linearizable::kNo) return {r, std::nullopt};
   } else if (r == Linearizable::kUnknown) {
     if (budget.out_of_time()) return {Linearizable::kUnknown, std::nullopt};
-    // Too large to keep every state: retrace the fast search to explain where it got stuck.
+    // Too large to keep every state: the fast search's own diagnosis stands (a search on the
+    // operations before its stuck point would retrace the same steps to the same place).
     exact = false;
-    best = std::make_unique<Search>(h, fast.before_stuck(), initial, initial_fp, profile, budget,
-                                    false, true);
-    r = best->run();
-    stats.add(*best);
-    if (r != Linearizable::kNo) return {Linearizable::kUnknown, std::nullopt};
+    best = &fast;
   }
   std::vector<std::size_t> ops = best->before_stuck();
 
@@ -1483,7 +1414,8 @@ Confirmed confirm(const History& h, const Analysis& a, const HistoryPart& part, 
       const Linearizable tr = trial->run();
       stats.add(*trial);
       if (tr == Linearizable::kNo) {
-        best = std::move(trial);
+        owned = std::move(trial);
+        best = owned.get();
         ops = best->before_stuck();
       } else if (tr == Linearizable::kUnknown) {
         break;
@@ -1529,7 +1461,9 @@ LinearizabilityResult check_linearizable(const History& history, const model::Pr
 
   bool unknown = false;
   for (const HistoryPart& part : parts) {
-    Search fast(history, part.operations, initial, initial_fp, profile, budget, false, false);
+    // It diagnoses as it goes (cheap: a judgement and a copy of the path each time it gets stuck
+    // further than before), so a part too large to confirm exactly needs no second search.
+    Search fast(history, part.operations, initial, initial_fp, profile, budget, false, true);
     const Linearizable r = fast.run();
     stats.add(fast);
     if (r == Linearizable::kYes) {

@@ -50,6 +50,7 @@ struct Driver {
   std::vector<std::string> log;
   std::vector<std::string> problems;
   std::set<std::string> reached;  // "E3 404", "A1 200"...: for classifying runs
+  std::vector<std::pair<HttpRequest, HttpResponse>> exchanges;  // every judged exchange
 
   std::string transcript() const {
     std::string out;
@@ -61,6 +62,7 @@ struct Driver {
   HttpResponse exchange(const HttpRequest& req) {
     const std::vector<std::string> known_secrets = secrets;
     HttpResponse resp = w.honest(req);
+    exchanges.emplace_back(req, resp);
     const auto v = w.judge(req, resp);
     log.push_back(req.target_line() + " -> " + std::to_string(resp.status));
     reached.insert(std::string(model::route_id(model::classify(req))) + " " +
@@ -327,6 +329,49 @@ RC_GTEST_PROP(OracleProperties, HonestSessionsAreAcceptedAndKeepTheInvariants, (
   RC_CLASSIFY(!model::interesting(d.w.state, "alice", d.w.now).expired.empty(), "an expired token");
   if (!d.problems.empty()) RC_LOG() << d.transcript();
   RC_ASSERT(d.problems.empty());
+}
+
+// The undo journal (ModelState::mark / rollback) the linearizability search backtracks with:
+// rolling back restores the state exactly, nested marks included, and a rolled-back state judges
+// the same exchanges as a copy that never journaled.
+RC_GTEST_PROP(StateJournal, RollbackRestoresTheStateExactly, ()) {
+  const auto before = *gen_ops();
+  const auto after = *gen_ops();
+  const auto split = *rc::gen::inRange<std::size_t>(0, after.size() + 1);
+  Driver d;
+  d.warm_up();
+  for (const Op& op : before) d.run(op);
+  const ModelState at_a = d.w.state;
+  const std::size_t first = d.exchanges.size();
+  d.w.state.start_journal();
+  const ModelState::Mark a = d.w.state.mark();
+  for (std::size_t i = 0; i < split; ++i) d.run(after[i]);
+  const ModelState at_b = d.w.state;
+  RC_ASSERT(!at_b.journaling());  // a copy leaves the journal behind
+  const ModelState::Mark b = d.w.state.mark();
+  for (std::size_t i = split; i < after.size(); ++i) d.run(after[i]);
+
+  d.w.state.rollback(b);
+  RC_ASSERT(d.w.state == at_b);
+  RC_ASSERT(d.w.state.fingerprint() == at_b.fingerprint());
+  d.w.state.rollback(a);
+  RC_ASSERT(d.w.state == at_a);
+  RC_ASSERT(d.w.state.fingerprint() == at_a.fingerprint());
+  RC_ASSERT(d.w.state.token_count() == at_a.token_count());
+  for (std::uint32_t t = 0; t < at_a.token_count(); ++t) {
+    RC_ASSERT(d.w.state.find_token(at_a.uuid(t)) == std::optional<std::uint32_t>(t));
+  }
+
+  // Replayed, the same exchanges get the same verdicts as on a copy that never journaled.
+  ModelState fresh = at_a;
+  for (std::size_t i = first; i < d.exchanges.size(); ++i) {
+    const auto& [req, resp] = d.exchanges[i];
+    const auto x = model::judge_in_place(d.w.state, req, resp, d.w.now, d.w.profile);
+    const auto y = model::judge_in_place(fresh, req, resp, d.w.now, d.w.profile);
+    RC_ASSERT(x.size() == y.size());
+    for (std::size_t k = 0; k < x.size(); ++k) RC_ASSERT(x[k].message == y[k].message);
+  }
+  RC_ASSERT(d.w.state == fresh);
 }
 
 // ---- A broken server is caught whatever happened before

@@ -176,6 +176,29 @@ TEST(Linearizability, PatJwtOperationsFollowTheirPat) {
   }
 }
 
+TEST(Linearizability, ANoTooLargeToConfirmExactlyKeepsTheFastSearchsDiagnosis) {
+  // Between "no memory at all" and "enough to keep a state per configuration" lies a range where
+  // the fast search finishes but the exact confirmation does not fit: the verdict is still "no",
+  // explained by the fast search itself (no second search), and never "yes" at any bound.
+  TwoPatches t;
+  t.lose_update();
+  bool unconfirmed = false;
+  for (std::size_t limit = 4096; limit < (std::size_t{1} << 24); limit += limit / 8) {
+    CheckLimits bounded;
+    bounded.memory_limit_bytes = limit;
+    const auto r = check_linearizable(t.b.history, kHub, bounded);
+    ASSERT_NE(r.verdict, Linearizable::kYes) << limit;
+    if (r.verdict != Linearizable::kNo || r.counterexample->exact) continue;
+    unconfirmed = true;
+    const auto& ce = *r.counterexample;
+    EXPECT_TRUE(ce.stuck == t.rename || ce.stuck == t.deactivate);
+    EXPECT_FALSE(ce.why.empty());
+    EXPECT_NE(std::find(ce.operations.begin(), ce.operations.end(), ce.stuck), ce.operations.end());
+    EXPECT_NE(render_timeline_text(t.b.history, ce).find("128-bit memo keys"), std::string::npos);
+  }
+  EXPECT_TRUE(unconfirmed);
+}
+
 TEST(Linearizability, CounterexampleDropsWhatItDoesNotNeed) {
   HistoryBuilder b;
   auto jwt = b.login_alice(0, 0, 10);
