@@ -30,18 +30,6 @@ model::Fixture placeholder_fixture(const model::Fixture& fixture) {
 
 namespace {
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 std::string identifier_for(const std::string& seed) {
   std::string out = "Repro_" + seed;
   for (auto& c : out) {

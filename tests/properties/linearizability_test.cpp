@@ -172,7 +172,9 @@ TEST(Linearizability, PatJwtOperationsFollowTheirPat) {
   EXPECT_EQ(check_linearizable(b.history, kHub).verdict, Linearizable::kYes);
   for (const auto& p : split_history(b.history)) {
     bool has = std::find(p.operations.begin(), p.operations.end(), forbidden) != p.operations.end();
-    if (has) EXPECT_EQ(p.name, "account alice, token " + t1.substr(0, 8) + "...");
+    if (has) {
+      EXPECT_EQ(p.name, "account alice, token " + t1.substr(0, 8) + "...");
+    }
   }
 }
 
