@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 #include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -295,14 +296,34 @@ std::vector<DeclaredSecret> declared_from_fixture(const model::Fixture& fixture)
   return out;
 }
 
+namespace {
+
+// Redaction first runs under a shared lock, as most interactions hold only secrets the redactor
+// knows already; learning a new one needs the exclusive lock, so such a pass stops and the
+// interaction is redacted again exclusively. (One mutex for everything serialised the recording
+// proxy's connections.)
+thread_local bool t_read_only = false;
+struct NeedsWrite {};
+
+class ReadOnlyPass {
+ public:
+  ReadOnlyPass() { t_read_only = true; }
+  ~ReadOnlyPass() { t_read_only = false; }
+  ReadOnlyPass(const ReadOnlyPass&) = delete;
+  ReadOnlyPass& operator=(const ReadOnlyPass&) = delete;
+};
+
+}  // namespace
+
 struct Redactor::State {
-  std::mutex mu;
+  std::shared_mutex mu;
   std::unordered_map<std::string, std::string> exact;  // secret or whole JWT -> replacement
   SecretIndex index;
   std::uint64_t next = 1;
   std::size_t distinct = 0;
 
   void remember(const std::string& secret, const std::string& replacement) {
+    if (t_read_only) throw NeedsWrite{};
     ++distinct;
     exact.emplace(secret, replacement);
     // The bare PAT prefix, a secret only where it stands as one, is not looked for elsewhere: it
@@ -330,13 +351,15 @@ struct Redactor::State {
       if (auto it = exact.find(signature); it != exact.end()) {
         ph = it->second;
       } else {
+        if (t_read_only) throw NeedsWrite{};
         ph = make_placeholder("jwt:" + std::to_string(next++));
         remember(signature, ph);
       }
       std::string out = v.substr(0, sig) + ph;
-      exact.emplace(v, out);
+      if (!t_read_only) exact.emplace(v, out);  // a shortcut only: the result is the same
       return out;
     }
+    if (t_read_only) throw NeedsWrite{};
     std::string ph = make_placeholder("secret:" + std::to_string(next++));
     // A PAT keeps its prefix, so the format (contract A19) survives redaction. The prefix alone
     // does not: its replacement would hold the secret, replaced again on every pass.
@@ -525,7 +548,20 @@ Redactor::Redactor(std::vector<DeclaredSecret> declared) : state_(std::make_uniq
 Redactor::~Redactor() = default;
 
 Redacted Redactor::redact(const Interaction& interaction) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  {
+    std::shared_lock<std::shared_mutex> lock(state_->mu);
+    ReadOnlyPass pass;
+    try {
+      return redact_locked(interaction);
+    } catch (const NeedsWrite&) {
+      // a secret seen for the first time: again, exclusively
+    }
+  }
+  std::unique_lock<std::shared_mutex> lock(state_->mu);
+  return redact_locked(interaction);
+}
+
+Redacted Redactor::redact_locked(const Interaction& interaction) {
   auto& s = *state_;
   const std::size_t known_before = s.distinct;
   Interaction out = interaction;
@@ -567,17 +603,17 @@ Redacted Redactor::redact(const Interaction& interaction) {
 }
 
 model::Json Redactor::redact_json(const model::Json& value) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  std::unique_lock<std::shared_mutex> lock(state_->mu);
   return state_->json_value(value);
 }
 
 std::string Redactor::redact_text(std::string_view text) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  std::unique_lock<std::shared_mutex> lock(state_->mu);
   return state_->scrub(std::string(text));
 }
 
 std::size_t Redactor::secret_count() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  std::shared_lock<std::shared_mutex> lock(state_->mu);
   return state_->distinct;
 }
 

@@ -89,6 +89,7 @@ class Redactor {
 
  private:
   struct State;
+  Redacted redact_locked(const Interaction& interaction);  // with state_->mu held
   std::unique_ptr<State> state_;
 };
 
