@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_util.hpp"
+
 namespace patrol::bench {
 
 struct Response {
@@ -40,8 +42,12 @@ struct LoadResult {
   std::size_t requests = 0;
   std::size_t failures = 0;  // a status outside 2xx, or a broken connection
   double seconds = 0;
+  double cpu_seconds = 0;  // this process's CPU during the load: with in-process servers, all of it
   std::vector<double> latencies_us;
   double rate() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
+  double cpu_us_per_request() const {
+    return requests > 0 ? 1e6 * cpu_seconds / static_cast<double>(requests) : 0;
+  }
   double percentile_us(double p) const {
     if (latencies_us.empty()) return 0;
     std::vector<double> v = latencies_us;
@@ -196,6 +202,7 @@ inline LoadResult run_load(int port, int connections, double seconds,
     connect_conn(conns[static_cast<std::size_t>(i)]);
   }
   const auto begin = Clock::now();
+  const double cpu_begin = bench::cpu_seconds();
   const auto deadline =
       begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   for (auto& c : conns) start_request(c, nullptr);
@@ -280,6 +287,7 @@ inline LoadResult run_load(int port, int connections, double seconds,
     }
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  result.cpu_seconds = bench::cpu_seconds() - cpu_begin;
   ::close(ep);
   return result;
 }

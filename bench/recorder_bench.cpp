@@ -132,8 +132,9 @@ Recording recording_proxy(const std::string& upstream, const std::string& path,
 }
 
 void line(const char* name, const Run& r) {
-  std::printf("  %-40s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  failed %zu\n", name, r.rate(),
-              percentile(r, 0.5), percentile(r, 0.99), r.failures);
+  std::printf("  %-40s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  cpu %5.1f us/req  failed %zu\n",
+              name, r.rate(), percentile(r, 0.5), percentile(r, 0.99), r.cpu_us_per_request(),
+              r.failures);
 }
 
 }  // namespace
