@@ -899,6 +899,24 @@ struct CreateReq {
   bool long_in_bytes = false;  // > 100 bytes but <= 100 code points (A25)
 };
 
+// Why a request body is not a JSON object, with the rule that says so; nullopt when it is one
+// (then parsed into `tape`).
+struct BodyProblem {
+  const char* rule;
+  const char* why;
+};
+std::optional<BodyProblem> body_object_problem(const std::string& body, JsonTape& tape) {
+  if (!tape.parse(body)) {
+    const std::string& e = tape.error();
+    if (e.find("UTF-8") != std::string::npos || e.find("surrogate") != std::string::npos) {
+      return BodyProblem{"3.2", "a body with invalid UTF-8"};
+    }
+    return BodyProblem{"1", "a body that is not JSON"};
+  }
+  if (!tape.is_object(0)) return BodyProblem{"1", "a body that is not a JSON object"};
+  return std::nullopt;
+}
+
 CreateReq parse_create(const std::string& body, JsonTape& tape) {
   CreateReq c;
   auto fail = [&](const char* rule, std::string why) {
@@ -907,17 +925,8 @@ CreateReq parse_create(const std::string& body, JsonTape& tape) {
       c.why = std::move(why);
     }
   };
-  if (!tape.parse(body)) {
-    const std::string& e = tape.error();
-    if (e.find("UTF-8") != std::string::npos || e.find("surrogate") != std::string::npos) {
-      fail("3.2", "a body with invalid UTF-8");
-    } else {
-      fail("1", "a body that is not JSON");
-    }
-    return c;
-  }
-  if (!tape.is_object(0)) {
-    fail("1", "a body that is not a JSON object");
+  if (auto problem = body_object_problem(body, tape)) {
+    fail(problem->rule, problem->why);
     return c;
   }
   std::string tmp;
@@ -1821,17 +1830,8 @@ PatchReq parse_patch(const std::string& body, JsonTape& tape) {
       pr.why = std::move(why);
     }
   };
-  if (!tape.parse(body)) {
-    const std::string& e = tape.error();
-    if (e.find("UTF-8") != std::string::npos || e.find("surrogate") != std::string::npos) {
-      fail("3.2", "a body with invalid UTF-8");
-    } else {
-      fail("1", "a body that is not JSON");
-    }
-    return pr;
-  }
-  if (!tape.is_object(0)) {
-    fail("1", "a body that is not a JSON object");
+  if (auto problem = body_object_problem(body, tape)) {
+    fail(problem->rule, problem->why);
     return pr;
   }
   pr.empty = tape.node(0).len == 0;
