@@ -1,6 +1,7 @@
 #include "app/args.hpp"
 
 #include <charconv>
+#include <iostream>
 #include <sstream>
 
 namespace patrol::app {
@@ -105,6 +106,23 @@ std::string format_options(const std::vector<OptionSpec>& specs) {
     out << s.help << (s.repeatable ? " (repeatable)" : "") << "\n";
   }
   return out.str();
+}
+
+Invocation parse_command_line(std::string_view name, const std::vector<OptionSpec>& specs,
+                              const Usage& usage, int argc, char** argv) {
+  auto args = Args::parse(specs, argc, argv);
+  if (!args.ok()) return {std::nullopt, usage_failure(name, args.error().message, usage)};
+  if (args->help()) {
+    usage(std::cout);
+    return {std::nullopt, kExitOk};
+  }
+  return {std::move(*args), kExitOk};
+}
+
+int usage_failure(std::string_view name, std::string_view message, const Usage& usage) {
+  std::cerr << "patrol " << name << ": " << message << "\n";
+  usage(std::cerr);
+  return kExitUsage;
 }
 
 }  // namespace patrol::app

@@ -2,8 +2,10 @@
 // or "--name=value", repeatable options, positionals, and errors that name the offending word.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,10 +21,10 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitUnreachable = 3;
 
 struct OptionSpec {
-  std::string name;       // without dashes, e.g. "listen"
+  std::string name;  // without dashes, e.g. "listen"
   bool takes_value = true;
   bool repeatable = false;
-  std::string help;       // one line, shown by --help
+  std::string help;  // one line, shown by --help
   std::string metavar = "VALUE";
 };
 
@@ -48,5 +50,21 @@ class Args {
 
 // Formats the option table for a subcommand's --help.
 std::string format_options(const std::vector<OptionSpec>& specs);
+
+// Writes a subcommand's usage text (and, usually, its option table).
+using Usage = std::function<void(std::ostream&)>;
+
+// A subcommand's command line: the parsed Args, or the exit status when there is nothing more to
+// do. A bad word prints "patrol NAME: <why>" and the usage on stderr (kExitUsage); --help prints
+// the usage on stdout (kExitOk).
+struct Invocation {
+  std::optional<Args> args;
+  int exit_status = kExitOk;
+};
+Invocation parse_command_line(std::string_view name, const std::vector<OptionSpec>& specs,
+                              const Usage& usage, int argc, char** argv);
+
+// Prints "patrol NAME: <message>" and the usage on stderr; returns kExitUsage.
+int usage_failure(std::string_view name, std::string_view message, const Usage& usage);
 
 }  // namespace patrol::app

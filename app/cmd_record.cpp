@@ -36,16 +36,9 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int run_record(int argc, char** argv) {
-  auto args = Args::parse(kOptions, argc, argv);
-  if (!args.ok()) {
-    std::cerr << "patrol record: " << args.error().message << "\n";
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  if (args->help()) {
-    usage(std::cout);
-    return kExitOk;
-  }
+  auto invocation = parse_command_line("record", kOptions, usage, argc, argv);
+  if (!invocation.args) return invocation.exit_status;
+  const auto args = &*invocation.args;
   auto out = args->value("out");
   if (!out || !args->positionals().empty()) {
     std::cerr << "patrol record: "

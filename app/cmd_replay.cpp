@@ -29,21 +29,12 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int run_replay(int argc, char** argv) {
-  auto args = Args::parse(kOptions, argc, argv);
-  if (!args.ok()) {
-    std::cerr << "patrol replay: " << args.error().message << "\n";
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  if (args->help()) {
-    usage(std::cout);
-    return kExitOk;
-  }
+  auto invocation = parse_command_line("replay", kOptions, usage, argc, argv);
+  if (!invocation.args) return invocation.exit_status;
+  const auto args = &*invocation.args;
   auto target = args->value("target");
   if (args->positionals().size() != 1 || !target) {
-    std::cerr << "patrol replay: expected one cassette and --target URL\n";
-    usage(std::cerr);
-    return kExitUsage;
+    return usage_failure("replay", "expected one cassette and --target URL", usage);
   }
   const std::string& file = args->positionals()[0];
   auto fixture = load_fixture(args->value("fixture"));

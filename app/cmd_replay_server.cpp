@@ -33,20 +33,11 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int run_replay_server(int argc, char** argv) {
-  auto args = Args::parse(kOptions, argc, argv);
-  if (!args.ok()) {
-    std::cerr << "patrol replay-server: " << args.error().message << "\n";
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  if (args->help()) {
-    usage(std::cout);
-    return kExitOk;
-  }
+  auto invocation = parse_command_line("replay-server", kOptions, usage, argc, argv);
+  if (!invocation.args) return invocation.exit_status;
+  const auto args = &*invocation.args;
   if (args->positionals().size() != 1) {
-    std::cerr << "patrol replay-server: expected exactly one cassette\n";
-    usage(std::cerr);
-    return kExitUsage;
+    return usage_failure("replay-server", "expected exactly one cassette", usage);
   }
   const std::string& file = args->positionals()[0];
   recorder::ReplayServerOptions options;

@@ -8,26 +8,17 @@
 namespace patrol::app {
 
 int run_scan(int argc, char** argv) {
-  auto args = Args::parse({}, argc, argv);
   auto usage = [](std::ostream& out) {
     out << "usage: patrol scan PATH...\n\n"
            "Finds unredacted secret shapes (Docker PATs, signed JWTs, HTTP Basic and Bearer\n"
            "credentials) in files and directories (recursively, .git skipped; base64 bodies of\n"
            "HAR cassettes decoded). Exit status 1 when it finds one; secrets are never printed.\n";
   };
-  if (!args.ok()) {
-    std::cerr << "patrol scan: " << args.error().message << "\n";
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  if (args->help()) {
-    usage(std::cout);
-    return kExitOk;
-  }
+  auto invocation = parse_command_line("scan", {}, usage, argc, argv);
+  if (!invocation.args) return invocation.exit_status;
+  const auto args = &*invocation.args;
   if (args->positionals().empty()) {
-    std::cerr << "patrol scan: expected at least one path\n";
-    usage(std::cerr);
-    return kExitUsage;
+    return usage_failure("scan", "expected at least one path", usage);
   }
   auto findings = recorder::scan_paths(args->positionals());
   if (!findings.ok()) {

@@ -79,16 +79,9 @@ model::Result<ListenAddress> parse_listen(const std::string& text) {
 }  // namespace
 
 int run_serve(int argc, char** argv) {
-  auto args = Args::parse(kOptions, argc, argv);
-  if (!args.ok()) {
-    std::cerr << "patrol serve: " << args.error().message << "\n";
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  if (args->help()) {
-    usage(std::cout);
-    return kExitOk;
-  }
+  auto invocation = parse_command_line("serve", kOptions, usage, argc, argv);
+  if (!invocation.args) return invocation.exit_status;
+  const auto args = &*invocation.args;
   if (!args->positionals().empty()) {
     std::cerr << "patrol serve: unexpected argument '" << args->positionals()[0] << "'\n";
     return kExitUsage;

@@ -40,16 +40,9 @@ int fail(const std::string& message) {
 }  // namespace
 
 int run_sweep(int argc, char** argv) {
-  auto args = Args::parse(kOptions, argc, argv);
-  if (!args.ok()) {
-    std::cerr << "patrol sweep: " << args.error().message << "\n";
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  if (args->help()) {
-    usage(std::cout);
-    return kExitOk;
-  }
+  auto invocation = parse_command_line("sweep", kOptions, usage, argc, argv);
+  if (!invocation.args) return invocation.exit_status;
+  const auto args = &*invocation.args;
   if (!args->positionals().empty()) {
     return fail("unexpected argument '" + args->positionals().front() + "'");
   }

@@ -25,20 +25,11 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int run_verify(int argc, char** argv) {
-  auto args = Args::parse(kOptions, argc, argv);
-  if (!args.ok()) {
-    std::cerr << "patrol verify: " << args.error().message << "\n";
-    usage(std::cerr);
-    return kExitUsage;
-  }
-  if (args->help()) {
-    usage(std::cout);
-    return kExitOk;
-  }
+  auto invocation = parse_command_line("verify", kOptions, usage, argc, argv);
+  if (!invocation.args) return invocation.exit_status;
+  const auto args = &*invocation.args;
   if (args->positionals().size() != 1) {
-    std::cerr << "patrol verify: expected exactly one cassette\n";
-    usage(std::cerr);
-    return kExitUsage;
+    return usage_failure("verify", "expected exactly one cassette", usage);
   }
   const std::string& file = args->positionals()[0];
   auto profile = model::profile_by_name(args->value("profile").value_or("hub"));
