@@ -87,6 +87,12 @@ Result<Json> parse_json(std::string_view text) {
                                                std::to_string(kMaxJsonDepth) + " at offset " +
                                                std::to_string(*at));
   }
+  // nlohmann's lexer takes a NUL byte for the end of the input, so "{}\0junk" parsed as {}.
+  // A raw NUL is never valid JSON (not between tokens, not unescaped inside a string).
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    return make_error(ErrorKind::kParse,
+                      "invalid JSON at offset " + std::to_string(nul) + ": a NUL byte");
+  }
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {

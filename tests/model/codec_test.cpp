@@ -597,6 +597,19 @@ TEST(ParseJson, RejectsTrailingTextAndBadSyntax) {
       << trailing.error().message;
 }
 
+TEST(ParseJson, ANulByteIsNotTheEndOfTheText) {
+  using namespace std::string_view_literals;
+  for (std::string_view bad : {"{}\0junk"sv, "{\"a\":\"x\0y\"}"sv, "\0"sv, "[1]\0"sv}) {
+    SCOPED_TRACE(std::string(bad.substr(0, 3)));
+    auto r = parse_json(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, ErrorKind::kParse);
+  }
+  auto r = parse_json("{}\0{\"scopes\":[]}"sv);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "invalid JSON at offset 2: a NUL byte");
+}
+
 TEST(ParseJson, NeverCopiesBodyTextIntoTheError) {
   // Built at run time so no secret-shaped literal sits in the repository.
   std::string secret = "dckr_pat_" + std::string(27, 'Q');
