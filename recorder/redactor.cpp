@@ -380,11 +380,26 @@ struct Redactor::State {
     return model::base64_encode(decoded->substr(0, colon + 1) + replacement(secret, false));
   }
 
-  // Replaces known secrets, then any secret shape, anywhere in a text.
+  // Replaces known secrets, then any secret shape, anywhere in a text. Replacing a shape can
+  // uncover another that overlapped it and lost to it ("Basic <b64>dckr_pat_..." whose base64 run
+  // ends inside a PAT prefix, redactor_fuzzer): go again until no shape is left (bounded; each
+  // round replaces at least one shape).
   std::string scrub(std::string text) {
+    for (int round = 0; round < 8; ++round) {
+      bool shapes = false;
+      std::string next = scrub_once(text, shapes);
+      if (!shapes || next == text) return next;
+      text = std::move(next);
+    }
+    return text;
+  }
+
+  // One round of scrub(); `shapes` tells whether it found any shape.
+  std::string scrub_once(std::string text, bool& shapes) {
     index.replace_all(text);
     auto found = find_secret_shapes(text);
     if (found.empty()) return text;
+    shapes = true;
     std::string out;
     std::size_t copied = 0;
     for (const auto& f : found) {
