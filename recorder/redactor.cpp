@@ -85,16 +85,34 @@ bool is_b64(char c) {
          c == '/' || c == '=';
 }
 
-// Where known secrets are not replaced: the opening and closing marks of each placeholder, and the
-// base64 of each Basic credential whose secret is redacted already. A secret learned later may
-// occur inside that base64 by chance (the Bearer token "YXRfPDxwYXRyb2w6" is base64 of
-// "at_<<patrol:"); replacing it there would cut the credential short into one the scan flags.
-// A placeholder's label is not kept: it is text like any other, and "<<patrol:" + secret + ">>"
-// must not shelter the secret (redactor_fuzzer found "<<patrol:sec<password>:1>>" kept whole).
-// Sorted by begin.
-std::vector<PlaceholderSpan> kept_spans(std::string_view text) {
+// A placeholder label this redactor writes: "secret:N", "jwt:N" or one of its declared labels.
+bool is_own_label(std::string_view label, const std::vector<std::string>& declared) {
+  for (std::string_view kind : {std::string_view("secret:"), std::string_view("jwt:")}) {
+    if (label.size() > kind.size() && label.substr(0, kind.size()) == kind &&
+        std::all_of(label.begin() + static_cast<std::ptrdiff_t>(kind.size()), label.end(),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
+      return true;
+    }
+  }
+  return std::find(declared.begin(), declared.end(), label) != declared.end();
+}
+
+// Where known secrets are not replaced: placeholders this redactor writes, and the base64 of each
+// Basic credential whose secret is redacted already. A secret learned later may occur inside that
+// base64 by chance (the Bearer token "YXRfPDxwYXRyb2w6" is base64 of "at_<<patrol:"); replacing it
+// there would cut the credential short into one the scan flags. Of any other placeholder-shaped
+// text only the marks are kept: its label is text like any other, and "<<patrol:" + secret + ">>"
+// must not shelter the secret (redactor_fuzzer found "<<patrol:sec<password>:1>>" kept whole),
+// while a secret learned later inside an own label ("password" in "<<patrol:password:alice>>")
+// must not be replaced there either, or redaction stops being idempotent. Sorted by begin.
+std::vector<PlaceholderSpan> kept_spans(std::string_view text,
+                                        const std::vector<std::string>& declared) {
   std::vector<PlaceholderSpan> out;
   for (const auto& p : find_placeholders(text)) {
+    if (is_own_label(p.label, declared)) {
+      out.push_back({p.begin, p.end, {}});
+      continue;
+    }
     const std::size_t label_begin =
         p.end - p.label.size() -
         (text.compare(p.begin, kEncodedOpen.size(), kEncodedOpen) == 0 ? kEncodedClose.size()
@@ -143,6 +161,9 @@ bool overlaps(const std::vector<PlaceholderSpan>& spans, std::size_t begin, std:
 // in front so scanning a text costs one bit test per byte.
 class SecretIndex {
  public:
+  // A declared label: its placeholders are kept whole.
+  void add_own_label(std::string label) { own_labels_.push_back(std::move(label)); }
+
   void add(const std::string& secret, const std::string& replacement) {
     std::uint64_t key = load8(secret.data() + secret.size() - 8);
     bloom_[bit(key) >> 6] |= std::uint64_t{1} << (bit(key) & 63);
@@ -158,7 +179,7 @@ class SecretIndex {
   // prefix of a longer secret leave that secret's tail in the clear.
   bool replace_all(std::string& text) const {
     if (by_suffix_.empty() || text.size() < 8) return false;
-    const auto kept = kept_spans(text);
+    const auto kept = kept_spans(text, own_labels_);
     struct Match {
       std::size_t begin;
       std::size_t end;
@@ -202,6 +223,7 @@ class SecretIndex {
     return static_cast<std::uint32_t>((key * 0x9E3779B97F4A7C15ull) >> 48);
   }
   std::vector<std::uint64_t> bloom_ = std::vector<std::uint64_t>(1024, 0);
+  std::vector<std::string> own_labels_;
   std::unordered_map<std::uint64_t, std::vector<std::pair<std::string, std::string>>> by_suffix_;
 };
 
@@ -556,6 +578,7 @@ struct Redactor::State {
 Redactor::Redactor(std::vector<DeclaredSecret> declared) : state_(std::make_unique<State>()) {
   for (auto& d : declared) {
     if (d.value.empty() || state_->exact.count(d.value) != 0) continue;
+    state_->index.add_own_label(sanitize_label(d.label));
     state_->remember(d.value, make_placeholder(sanitize_label(d.label)));
   }
 }
