@@ -5,6 +5,7 @@
 //
 //   recorder_bench [--clients C] [--requests N] [--sequential N] [--entries N]
 #include <httplib.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -183,14 +184,26 @@ int main(int argc, char** argv) {
     (void)durable.writer->finish();
   }
 
-  // 2. Latency added to sequential requests.
-  {
+  // 2. Latency added to sequential requests: as the machine schedules it, and with client, proxy
+  //    and server sharing one CPU. On an idle VM each cross-CPU hand-off wakes a halted vCPU (tens
+  //    of microseconds), and the proxy has twice the hand-offs of a direct request; on one CPU
+  //    each hand-off is a context switch, so the second figure is the proxy's own cost.
+  for (bool one_cpu : {false, true}) {
+    cpu_set_t saved;
+    if (one_cpu) {
+      sched_getaffinity(0, sizeof saved, &saved);
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(sched_getcpu(), &one);
+      sched_setaffinity(0, sizeof one, &one);  // threads made from here on inherit it
+    }
     Target target = reference_server();
     Recording rec = recording_proxy(target.listener->base_url(), dir + "/sequential.har",
                                     recorder::Durability::kFlushBehind);
     Recording durable = recording_proxy(target.listener->base_url(), dir + "/sequential-d.har",
                                         recorder::Durability::kSyncEach);
-    std::printf("1 client x %d sequential requests:\n", sequential);
+    std::printf("1 client x %d sequential requests%s:\n", sequential,
+                one_cpu ? ", client, proxy and server on one CPU" : "");
     Run direct = workload(target.listener->port(), 1, sequential);
     Run proxied = workload(rec.proxy->port(), 1, sequential);
     Run synced = workload(durable.proxy->port(), 1, sequential);
@@ -204,6 +217,7 @@ int main(int argc, char** argv) {
     durable.proxy->stop();
     (void)rec.writer->finish();
     (void)durable.writer->finish();
+    if (one_cpu) sched_setaffinity(0, sizeof saved, &saved);
   }
 
   // 3. Replay server against the reference server, same workload; the cassette is that
