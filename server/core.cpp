@@ -297,13 +297,13 @@ struct ServerCore::Impl {
     if (has(Fault::kRawPatAsBearer)) {
       if (TokenRecord* rec = usable_pat(credentials, t)) return rec->owner;
     }
-    model::Result<std::shared_ptr<const model::JwtClaims>> claims =
-        signer.verify_shared(credentials);
-    if (has(Fault::kJwtSignatureUnchecked)) {
+    auto read = [&]() -> model::Result<std::shared_ptr<const model::JwtClaims>> {
+      if (!has(Fault::kJwtSignatureUnchecked)) return signer.verify_shared(credentials);
       auto unverified = JwtSigner::read_unverified(credentials);
-      if (unverified.ok())
-        claims = std::make_shared<const model::JwtClaims>(std::move(*unverified));
-    }
+      if (!unverified.ok()) return unverified.error();
+      return std::make_shared<const model::JwtClaims>(std::move(*unverified));
+    };
+    const auto claims = read();
     if (!claims.ok()) return error(401, "unauthorized: bearer token is not valid");
     const model::JwtClaims& c = **claims;
     if (!c.iss || *c.iss != kIssuer || c.access) {
