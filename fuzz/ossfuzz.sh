@@ -4,6 +4,9 @@
 # `ossfuzz` CMake preset; intermediates go to $WORK; $OUT receives each <target> binary with its
 # <target>_seed_corpus.zip (seeds and regressions/), <target>.dict and <target>.options.
 # Everything comes from the checkout and the image: no network.
+# Options set here too: `bash ossfuzz.sh` ignores the ones on the #! line, and a failed build must
+# fail the script rather than leave it copying whatever an earlier build left in $WORK.
+set -euo pipefail
 : "${OUT:?OUT must name the output directory}"
 : "${WORK:?WORK must name a scratch directory}"
 : "${CC:?}" "${CXX:?}" "${LIB_FUZZING_ENGINE:?}"

@@ -52,7 +52,10 @@ export CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -DFUZZING_BUILD_MO
 export CXXFLAGS="$CFLAGS"
 mkdir -p "$OUT" "$WORK"
 
-bash "$fuzz_dir/ossfuzz.sh"
+if ! bash "$fuzz_dir/ossfuzz.sh"; then
+  echo "ossfuzz_emulate: fuzz/ossfuzz.sh failed (its output is above)" >&2
+  exit 1
+fi
 
 failures=0
 fail() { echo "ossfuzz_emulate: $*" >&2; failures=$((failures + 1)); }

@@ -297,9 +297,10 @@ struct ServerCore::Impl {
     if (has(Fault::kRawPatAsBearer)) {
       if (TokenRecord* rec = usable_pat(credentials, t)) return rec->owner;
     }
-    auto read = [&]() -> model::Result<std::shared_ptr<const model::JwtClaims>> {
-      if (!has(Fault::kJwtSignatureUnchecked)) return signer.verify_shared(credentials);
-      auto unverified = JwtSigner::read_unverified(credentials);
+    // Captured by copy: clang 14 does not let a lambda capture a structured binding (P1091).
+    auto read = [&, jwt = credentials]() -> model::Result<std::shared_ptr<const model::JwtClaims>> {
+      if (!has(Fault::kJwtSignatureUnchecked)) return signer.verify_shared(jwt);
+      auto unverified = JwtSigner::read_unverified(jwt);
       if (!unverified.ok()) return unverified.error();
       return std::make_shared<const model::JwtClaims>(std::move(*unverified));
     };
