@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <type_traits>
 
 #include "model/json_read.hpp"
 
@@ -11,8 +13,8 @@ namespace patrol::model {
 
 namespace {
 
-// Finds the first place where nesting exceeds kMaxJsonDepth, skipping string contents, so that a
-// hostile body cannot drive the recursive parts of nlohmann (copy, compare, dump) off the stack.
+// Finds the first place where nesting exceeds kMaxJsonDepth, skipping string contents. Only called
+// once the parser has refused a text for its depth, to name the offset.
 std::optional<std::size_t> too_deep_at(std::string_view text) {
   std::size_t depth = 0;
   bool in_string = false;
@@ -74,6 +76,53 @@ std::string describe_parse_error(const Json::parse_error& e) {
   return out + ": " + what;
 }
 
+// nlohmann's own DOM builder, with two differences: nesting deeper than kMaxJsonDepth stops the
+// parse where it happens (no document is built past it, so the recursive parts of nlohmann --
+// copy, compare, dump -- stay within the stack), and a syntax error is kept as a message instead of
+// being thrown. Parsing is a hot path (every request the server reads, every fuzz input): this is
+// one pass over the text and no exception.
+class BoundedDomBuilder : public nlohmann::detail::json_sax_dom_parser<Json> {
+  using Base = nlohmann::detail::json_sax_dom_parser<Json>;
+
+ public:
+  explicit BoundedDomBuilder(Json& root) : Base(root, /*allow_exceptions_=*/false) {}
+
+  bool start_object(std::size_t n) { return enter() && Base::start_object(n); }
+  bool start_array(std::size_t n) { return enter() && Base::start_array(n); }
+  bool end_object() {
+    --depth_;
+    return Base::end_object();
+  }
+  bool end_array() {
+    --depth_;
+    return Base::end_array();
+  }
+
+  // Called by the parser in place of throwing; `ex` is a parse_error, or an out_of_range for a
+  // number beyond the double range (nlohmann reports that one without an offset).
+  template <class Exception>
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const Exception& ex) {
+    if constexpr (std::is_same_v<Exception, Json::parse_error>) {
+      failure_ = describe_parse_error(ex);
+    } else if (ex.id == 406) {
+      failure_ = "invalid JSON: a number is out of the double range";
+    } else {
+      failure_ = "invalid JSON: error " + std::to_string(ex.id);
+    }
+    return false;
+  }
+
+  // The syntax error, if the parse stopped for one (otherwise it stopped for depth).
+  const std::optional<std::string>& failure() const { return failure_; }
+
+ private:
+  bool enter() { return ++depth_ <= kMaxJsonDepth; }
+
+  std::size_t depth_ = 0;
+  std::optional<std::string> failure_;
+};
+
 }  // namespace
 
 Result<Json> parse_json(std::string_view text) {
@@ -82,28 +131,20 @@ Result<Json> parse_json(std::string_view text) {
                                                " bytes exceeds the limit of " +
                                                std::to_string(kMaxBodyBytes));
   }
-  if (auto at = too_deep_at(text)) {
-    return make_error(ErrorKind::kInvalid, "JSON nesting deeper than " +
-                                               std::to_string(kMaxJsonDepth) + " at offset " +
-                                               std::to_string(*at));
-  }
   // nlohmann's lexer takes a NUL byte for the end of the input, so "{}\0junk" parsed as {}.
   // A raw NUL is never valid JSON (not between tokens, not unescaped inside a string).
   if (auto nul = text.find('\0'); nul != std::string_view::npos) {
     return make_error(ErrorKind::kParse,
                       "invalid JSON at offset " + std::to_string(nul) + ": a NUL byte");
   }
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    return make_error(ErrorKind::kParse, describe_parse_error(e));
-  } catch (const Json::out_of_range&) {
-    // nlohmann reports "number overflow parsing '<text>'" without an offset.
-    return make_error(ErrorKind::kParse, "invalid JSON: a number is out of the double range");
-  } catch (const Json::exception& e) {
-    return make_error(ErrorKind::kParse,
-                      std::string("invalid JSON: error ") + std::to_string(e.id));
-  }
+  Json doc;
+  BoundedDomBuilder builder(doc);
+  if (Json::sax_parse(text.begin(), text.end(), &builder)) return doc;
+  if (builder.failure()) return make_error(ErrorKind::kParse, *builder.failure());
+  auto at = too_deep_at(text);
+  return make_error(ErrorKind::kInvalid, "JSON nesting deeper than " +
+                                             std::to_string(kMaxJsonDepth) + " at offset " +
+                                             (at ? std::to_string(*at) : std::string("?")));
 }
 
 const char* json_type_name(const Json& j) {

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "http/http_transport.hpp"
+#include "http/lean_socket.hpp"
 
 namespace patrol::recorder {
 
@@ -150,6 +151,11 @@ Result<std::unique_ptr<UpstreamPool>> UpstreamPool::create(UpstreamOptions optio
   pool->origin_ = url->scheme + "://" + pool->host_header_;
   pool->scheme_host_port_ = url->scheme + "://" + host + ":" + std::to_string(url->port);
   pool->path_prefix_ = url->path_prefix;
+  pool->host_ = url->host.size() > 1 && url->host.front() == '['
+                    ? url->host.substr(1, url->host.size() - 2)
+                    : url->host;
+  pool->port_ = url->port;
+  pool->tls_ = url->scheme == "https";
   pool->options_ = std::move(options);
   auto probe = pool->make_client();
   if (!probe->is_valid()) {
@@ -162,8 +168,14 @@ Result<std::unique_ptr<UpstreamPool>> UpstreamPool::create(UpstreamOptions optio
 
 UpstreamPool::~UpstreamPool() = default;
 
-std::unique_ptr<httplib::Client> UpstreamPool::make_client() const {
-  auto c = std::make_unique<httplib::Client>(scheme_host_port_);
+std::unique_ptr<httplib::ClientImpl> UpstreamPool::make_client() const {
+  // Plain HTTP through LeanClient (a proxy's upstream exchange is half its syscalls).
+  std::unique_ptr<httplib::ClientImpl> c;
+  if (tls_) {
+    c = std::make_unique<httplib::SSLClient>(host_, port_);
+  } else {
+    c = std::make_unique<http::LeanClient>(host_, port_);
+  }
   c->set_connection_timeout(secs(options_.connect_timeout), usecs(options_.connect_timeout));
   c->set_read_timeout(secs(options_.read_timeout), usecs(options_.read_timeout));
   c->set_write_timeout(secs(options_.write_timeout), usecs(options_.write_timeout));
@@ -174,7 +186,7 @@ std::unique_ptr<httplib::Client> UpstreamPool::make_client() const {
   c->set_decompress(
       true);  // a server ignoring Accept-Encoding: identity is decoded, never recorded compressed
   c->set_follow_location(false);
-  if (scheme_host_port_.rfind("https://", 0) == 0) {
+  if (tls_) {
     c->enable_server_certificate_verification(options_.verify_tls);
     if (options_.ca_file) c->set_ca_cert_path(*options_.ca_file);
   }
@@ -184,7 +196,7 @@ std::unique_ptr<httplib::Client> UpstreamPool::make_client() const {
 Result<model::HttpResponse> UpstreamPool::send(const std::string& method, const std::string& target,
                                                const model::Headers& headers,
                                                const std::string& body) {
-  std::unique_ptr<httplib::Client> client;
+  std::unique_ptr<httplib::ClientImpl> client;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!idle_.empty()) {

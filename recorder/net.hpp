@@ -18,7 +18,7 @@
 
 namespace httplib {
 class Server;
-class Client;
+class ClientImpl;
 struct Request;
 struct Response;
 }  // namespace httplib
@@ -84,15 +84,18 @@ class UpstreamPool {
 
  private:
   UpstreamPool() = default;
-  std::unique_ptr<httplib::Client> make_client() const;
+  std::unique_ptr<httplib::ClientImpl> make_client() const;
 
   UpstreamOptions options_;
   std::string scheme_host_port_;
+  std::string host_;  // as the socket layer takes it (no brackets)
+  int port_ = 0;
+  bool tls_ = false;
   std::string origin_;
   std::string host_header_;
   std::string path_prefix_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<httplib::Client>> idle_;
+  std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;
 };
 
 }  // namespace patrol::recorder

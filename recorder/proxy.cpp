@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "http/lean_socket.hpp"
 #include "recorder/json_text.hpp"
 
 namespace patrol::recorder {
@@ -34,7 +35,7 @@ model::Result<std::unique_ptr<RecordingProxy>> RecordingProxy::start(ProxyOption
   std::unique_ptr<RecordingProxy> proxy(new RecordingProxy());
   proxy->writer_ = &writer;
   proxy->upstream_ = std::move(*upstream);
-  proxy->server_ = std::make_unique<httplib::Server>();
+  proxy->server_ = std::make_unique<http::LeanServer>();
   tune_server(*proxy->server_, options.threads);
   RecordingProxy* self = proxy.get();
   auto handler = [self](const httplib::Request& req, httplib::Response& res) {

@@ -58,12 +58,19 @@ Status write_atomically(const std::string& path, const std::vector<std::string_v
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(ErrorKind::kIo, tmp + ": cannot create: " + errno_text());
-  for (auto chunk : chunks) {
-    if (auto s = write_all(fd, chunk, tmp); !s.ok()) {
+  // Entries and their separators are small: gather them so the file takes a few large writes.
+  constexpr std::size_t kGather = 1u << 20;
+  std::string gathered;
+  for (std::size_t i = 0; i <= chunks.size(); ++i) {
+    const bool last = i == chunks.size();
+    if (!last) gathered.append(chunks[i]);
+    if (gathered.size() < kGather && !last) continue;
+    if (auto s = write_all(fd, gathered, tmp); !s.ok()) {
       ::close(fd);
       ::unlink(tmp.c_str());
       return s;
     }
+    gathered.clear();
   }
   if (::fsync(fd) != 0) {
     auto err = make_error(ErrorKind::kIo, tmp + ": fsync failed: " + errno_text());
