@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "http/lean_socket.hpp"
+
 namespace patrol::http {
 
 using model::ErrorKind;
@@ -97,7 +99,7 @@ std::string encode_path(std::string_view path) {
 struct HttpTransport::Impl {
   HttpTransportOptions options;
   BaseUrl url;
-  std::unique_ptr<httplib::Client> client;
+  std::unique_ptr<httplib::ClientImpl> client;
 };
 
 HttpTransport::HttpTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -115,7 +117,7 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(HttpTransportOption
   auto impl = std::make_unique<Impl>();
   impl->url = *url;
   std::string host_port = url->scheme + "://" + url->host + ":" + std::to_string(url->port);
-  impl->client = std::make_unique<httplib::Client>(host_port);
+  impl->client = make_client(url->scheme, url->host, url->port);
   if (!impl->client->is_valid()) {
     return make_error(ErrorKind::kInvalid, "cannot set up a client for '" + host_port + "'");
   }

@@ -207,4 +207,13 @@ bool LeanClient::process_socket(const Socket& socket,
   return stream.flush() && ok;
 }
 
+std::unique_ptr<httplib::ClientImpl> make_client(const std::string& scheme, const std::string& host,
+                                                 int port) {
+  std::string bare = host.size() > 1 && host.front() == '[' && host.back() == ']'
+                         ? host.substr(1, host.size() - 2)
+                         : host;
+  if (scheme == "https") return std::make_unique<httplib::SSLClient>(bare, port);
+  return std::make_unique<LeanClient>(bare, port);
+}
+
 }  // namespace patrol::http

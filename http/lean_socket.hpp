@@ -98,4 +98,9 @@ class LeanClient : public httplib::ClientImpl {
                       std::function<bool(httplib::Stream&)> callback) override;
 };
 
+// A cpp-httplib client for `scheme` ("http" or "https") and host (brackets around an IPv6 literal
+// are removed): LeanClient for plain HTTP, httplib::SSLClient for HTTPS.
+std::unique_ptr<httplib::ClientImpl> make_client(const std::string& scheme, const std::string& host,
+                                                 int port);
+
 }  // namespace patrol::http

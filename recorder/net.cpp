@@ -151,9 +151,7 @@ Result<std::unique_ptr<UpstreamPool>> UpstreamPool::create(UpstreamOptions optio
   pool->origin_ = url->scheme + "://" + pool->host_header_;
   pool->scheme_host_port_ = url->scheme + "://" + host + ":" + std::to_string(url->port);
   pool->path_prefix_ = url->path_prefix;
-  pool->host_ = url->host.size() > 1 && url->host.front() == '['
-                    ? url->host.substr(1, url->host.size() - 2)
-                    : url->host;
+  pool->host_ = url->host;
   pool->port_ = url->port;
   pool->tls_ = url->scheme == "https";
   pool->options_ = std::move(options);
@@ -170,12 +168,7 @@ UpstreamPool::~UpstreamPool() = default;
 
 std::unique_ptr<httplib::ClientImpl> UpstreamPool::make_client() const {
   // Plain HTTP through LeanClient (a proxy's upstream exchange is half its syscalls).
-  std::unique_ptr<httplib::ClientImpl> c;
-  if (tls_) {
-    c = std::make_unique<httplib::SSLClient>(host_, port_);
-  } else {
-    c = std::make_unique<http::LeanClient>(host_, port_);
-  }
+  auto c = http::make_client(tls_ ? "https" : "http", host_, port_);
   c->set_connection_timeout(secs(options_.connect_timeout), usecs(options_.connect_timeout));
   c->set_read_timeout(secs(options_.read_timeout), usecs(options_.read_timeout));
   c->set_write_timeout(secs(options_.write_timeout), usecs(options_.write_timeout));

@@ -88,7 +88,7 @@ class UpstreamPool {
 
   UpstreamOptions options_;
   std::string scheme_host_port_;
-  std::string host_;  // as the socket layer takes it (no brackets)
+  std::string host_;
   int port_ = 0;
   bool tls_ = false;
   std::string origin_;
