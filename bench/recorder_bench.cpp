@@ -3,7 +3,8 @@
 // requests, replay-server throughput against the reference server's, and the time to load a
 // 10k-entry cassette. Prints figures only.
 //
-//   recorder_bench [--clients C] [--requests N] [--sequential N] [--entries N]
+//   recorder_bench [--clients C] [--requests N] [--rounds R] [--sequential N] [--entries N]
+//                  [--only throughput|sequential|replay|load]
 #include <httplib.h>
 #include <sched.h>
 
@@ -145,12 +146,17 @@ int main(int argc, char** argv) {
   int requests = 3000;    // per client, concurrent runs
   int sequential = 5000;  // single-client runs
   int entries = 10000;    // cassette load
+  int rounds = 3;         // measured direct/proxied rounds
+  std::string only;       // throughput | sequential | replay | load; empty: all
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--clients") == 0) clients = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--requests") == 0) requests = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--sequential") == 0) sequential = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--entries") == 0) entries = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(argv[i + 1]));
+    if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
   }
+  auto wanted = [&](const char* section) { return only.empty() || only == section; };
   std::string dir = (std::filesystem::temp_directory_path() / "patrol-recorder-bench").string();
   std::filesystem::create_directories(dir);
   std::printf(
@@ -158,26 +164,32 @@ int main(int argc, char** argv) {
       "the reference server\n\n",
       std::thread::hardware_concurrency());
 
-  // 1. Throughput under concurrent keep-alive clients, direct and through the proxy, one run.
-  {
+  // 1. Throughput under concurrent keep-alive clients, direct and through the proxy, one run:
+  //    one unmeasured round of each (connections, journal file, allocator warm up), then rounds
+  //    alternating direct and proxied; the ratio is the median round's.
+  if (wanted("throughput")) {
     Target target = reference_server();
     Recording rec = recording_proxy(target.listener->base_url(), dir + "/concurrent.har",
                                     recorder::Durability::kFlushBehind);
     Recording durable = recording_proxy(target.listener->base_url(), dir + "/durable.har",
                                         recorder::Durability::kSyncEach);
-    std::printf("%d keep-alive clients x %d requests:\n", clients, requests);
-    Run direct = workload(target.listener->port(), clients, requests);
-    Run proxied = workload(rec.proxy->port(), clients, requests);
-    Run direct2 = workload(target.listener->port(), clients, requests);
-    Run proxied2 = workload(rec.proxy->port(), clients, requests);
+    std::printf("%d keep-alive clients x %d requests, %d rounds:\n", clients, requests, rounds);
+    (void)workload(target.listener->port(), clients, requests);
+    (void)workload(rec.proxy->port(), clients, requests);
+    std::vector<double> ratios;
+    for (int round = 1; round <= rounds; ++round) {
+      Run direct = workload(target.listener->port(), clients, requests);
+      Run proxied = workload(rec.proxy->port(), clients, requests);
+      line(("direct, round " + std::to_string(round)).c_str(), direct);
+      line(("recording proxy, round " + std::to_string(round)).c_str(), proxied);
+      ratios.push_back(proxied.rate() / direct.rate());
+    }
     Run synced = workload(durable.proxy->port(), clients, requests);
-    line("direct", direct);
-    line("recording proxy", proxied);
-    line("direct (again)", direct2);
-    line("recording proxy (again)", proxied2);
     line("recording proxy, --durable (fsync each)", synced);
-    double ratio = (proxied.rate() + proxied2.rate()) / (direct.rate() + direct2.rate());
-    std::printf("  proxy/direct throughput: %.0f%% (target >= 50%%)\n\n", 100 * ratio);
+    std::sort(ratios.begin(), ratios.end());
+    std::printf(
+        "  proxy/direct throughput: median %.0f%%, rounds %.0f%%..%.0f%% (target >= 50%%)\n\n",
+        100 * ratios[ratios.size() / 2], 100 * ratios.front(), 100 * ratios.back());
     rec.proxy->stop();
     durable.proxy->stop();
     (void)rec.writer->finish();
@@ -189,6 +201,7 @@ int main(int argc, char** argv) {
   //    of microseconds), and the proxy has twice the hand-offs of a direct request; on one CPU
   //    each hand-off is a context switch, so the second figure is the proxy's own cost.
   for (bool one_cpu : {false, true}) {
+    if (!wanted("sequential")) break;
     cpu_set_t saved;
     if (one_cpu) {
       sched_getaffinity(0, sizeof saved, &saved);
@@ -222,7 +235,7 @@ int main(int argc, char** argv) {
 
   // 3. Replay server against the reference server, same workload; the cassette is that
   //    workload recorded through the proxy.
-  {
+  if (wanted("replay") || wanted("load")) {
     std::string path = dir + "/replay.har";
     {
       Target target = reference_server();
@@ -254,7 +267,7 @@ int main(int argc, char** argv) {
   }
 
   // 4. Loading a large cassette.
-  {
+  if (wanted("load")) {
     std::string path = dir + "/large.har";
     recorder::Cassette big;
     auto sample = recorder::read_cassette(dir + "/replay.har");

@@ -50,13 +50,14 @@ void address_of(const sockaddr_storage& addr, socklen_t len, std::string& ip, in
 
 LeanSocketStream::LeanSocketStream(socket_t sock, microseconds read_timeout,
                                    microseconds write_timeout, std::function<bool()> stopping,
-                                   bool timeouts_set)
+                                   bool timeouts_set, std::unique_ptr<char[]>* buffer)
     : sock_(sock),
       read_timeout_(read_timeout),
       write_timeout_(write_timeout),
       stopping_(std::move(stopping)),
       rcv_timeout_set_(timeouts_set ? read_timeout : microseconds(-1)),
-      snd_timeout_set_(timeouts_set ? write_timeout : microseconds(-1)) {}
+      snd_timeout_set_(timeouts_set ? write_timeout : microseconds(-1)),
+      in_(buffer ? buffer : &own_in_) {}
 
 void LeanSocketStream::socket_timeout(int option, microseconds t) {
   microseconds& current = option == SO_RCVTIMEO ? rcv_timeout_set_ : snd_timeout_set_;
@@ -66,11 +67,11 @@ void LeanSocketStream::socket_timeout(int option, microseconds t) {
 }
 
 LeanSocketStream::Fill LeanSocketStream::fill_once() {
-  if (!in_) in_ = std::make_unique<char[]>(kReadChunk);
+  if (!*in_) *in_ = std::make_unique<char[]>(kReadChunk);
   in_pos_ = in_end_ = 0;
   ssize_t n;
   do {
-    n = ::recv(sock_, in_.get(), kReadChunk, 0);
+    n = ::recv(sock_, in_->get(), kReadChunk, 0);
   } while (n < 0 && errno == EINTR);
   if (n > 0) {
     in_end_ = static_cast<std::size_t>(n);
@@ -130,7 +131,7 @@ ssize_t LeanSocketStream::read(char* ptr, size_t size) {
     if (failed_ || fill(read_timeout_) != Fill::kData) return -1;
   }
   std::size_t n = std::min(size, in_end_ - in_pos_);
-  std::memcpy(ptr, in_.get() + in_pos_, n);
+  std::memcpy(ptr, in_->get() + in_pos_, n);
   in_pos_ += n;
   return static_cast<ssize_t>(n);
 }
@@ -202,7 +203,7 @@ bool LeanClient::process_socket(const Socket& socket,
   // create_and_connect_socket set both timeouts on this socket.
   LeanSocketStream stream(socket.sock, from_sec_usec(read_timeout_sec_, read_timeout_usec_),
                           from_sec_usec(write_timeout_sec_, write_timeout_usec_), {},
-                          /*timeouts_set=*/true);
+                          /*timeouts_set=*/true, &buffer_);
   bool ok = callback(stream);
   return stream.flush() && ok;
 }

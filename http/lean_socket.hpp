@@ -30,9 +30,11 @@ class LeanSocketStream final : public httplib::Stream {
   // write after `write_timeout`; `stopping` (may be empty) is asked between waits so a server
   // can stop a connection that is waiting for its client.
   // `timeouts_set`: the socket already carries exactly these SO_RCVTIMEO / SO_SNDTIMEO values.
+  // `buffer`, if given, is a read buffer that outlives the stream and is reused by the next one
+  // (a client makes a stream per exchange); it must be empty of unread data between streams.
   LeanSocketStream(socket_t sock, std::chrono::microseconds read_timeout,
                    std::chrono::microseconds write_timeout, std::function<bool()> stopping = {},
-                   bool timeouts_set = false);
+                   bool timeouts_set = false, std::unique_ptr<char[]>* buffer = nullptr);
   ~LeanSocketStream() override = default;
 
   // Waits up to `idle` for the next request's first bytes (keep-alive). False when the peer
@@ -66,7 +68,8 @@ class LeanSocketStream final : public httplib::Stream {
   std::function<bool()> stopping_;
   std::chrono::microseconds rcv_timeout_set_;
   std::chrono::microseconds snd_timeout_set_;
-  std::unique_ptr<char[]> in_;  // one recv's worth, read from in_pos_ to in_end_
+  std::unique_ptr<char[]> own_in_;
+  std::unique_ptr<char[]>* in_;  // one recv's worth, read from in_pos_ to in_end_
   std::size_t in_pos_ = 0;
   std::size_t in_end_ = 0;
   std::string out_;
@@ -96,6 +99,9 @@ class LeanClient : public httplib::ClientImpl {
   bool create_and_connect_socket(Socket& socket, httplib::Error& error) override;
   bool process_socket(const Socket& socket,
                       std::function<bool(httplib::Stream&)> callback) override;
+
+ private:
+  std::unique_ptr<char[]> buffer_;  // the streams' read buffer, kept between exchanges
 };
 
 // A cpp-httplib client for `scheme` ("http" or "https") and host (brackets around an IPv6 literal

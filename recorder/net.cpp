@@ -122,14 +122,27 @@ model::HttpRequest from_server_request(const httplib::Request& request) {
   return out;
 }
 
-void to_server_response(const model::HttpResponse& in, httplib::Response& out) {
+namespace {
+
+void copy_status_and_headers(const model::HttpResponse& in, httplib::Response& out) {
   out.status = in.status;
   std::string connection = in.headers.get("Connection").value_or("");
   for (const auto& [k, v] : in.headers.entries) {
     if (is_hop_by_hop(k, connection) || model::header_name_equal(k, "Content-Length")) continue;
     out.headers.emplace(k, v);
   }
+}
+
+}  // namespace
+
+void to_server_response(const model::HttpResponse& in, httplib::Response& out) {
+  copy_status_and_headers(in, out);
   out.body = in.body;
+}
+
+void to_server_response(model::HttpResponse&& in, httplib::Response& out) {
+  copy_status_and_headers(in, out);
+  out.body = std::move(in.body);
 }
 
 Result<std::unique_ptr<UpstreamPool>> UpstreamPool::create(UpstreamOptions options) {

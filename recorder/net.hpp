@@ -55,6 +55,8 @@ model::HttpRequest from_server_request(const httplib::Request& request);
 // Writes a model response into a cpp-httplib response (repeated headers kept; framing headers
 // left to cpp-httplib).
 void to_server_response(const model::HttpResponse& in, httplib::Response& out);
+// The same, taking the body over instead of copying it.
+void to_server_response(model::HttpResponse&& in, httplib::Response& out);
 
 struct UpstreamOptions {
   std::string base_url;  // "http://127.0.0.1:8080" or "https://hub.docker.com"

@@ -127,7 +127,7 @@ void RecordingProxy::handle(const httplib::Request& req, httplib::Response& res)
     return;
   }
   forwarded_.fetch_add(1);
-  to_server_response(it.response, res);
+  to_server_response(std::move(it.response), res);
 }
 
 }  // namespace patrol::recorder

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "http/lean_socket.hpp"
 #include "recorder/json_text.hpp"
 #include "recorder/substitution.hpp"
 
@@ -14,7 +15,7 @@ model::Result<std::unique_ptr<ReplayServer>> ReplayServer::start(const Cassette&
   rs->responses_.reserve(cassette.entries.size());
   for (const auto& e : cassette.entries) rs->responses_.push_back(substituter.apply(e.response));
   rs->index_ = std::make_unique<ReplayIndex>(cassette.entries, options.match);
-  rs->server_ = std::make_unique<httplib::Server>();
+  rs->server_ = std::make_unique<http::LeanServer>();
   tune_server(*rs->server_, options.threads);
   ReplayServer* self = rs.get();
   auto handler = [self](const httplib::Request& req, httplib::Response& res) {

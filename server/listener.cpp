@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "http/lean_socket.hpp"
 #include "model/http_message.hpp"
 
 namespace patrol::server {
@@ -24,7 +25,7 @@ class TunedServer : public Base {
   int listening_socket() const { return static_cast<int>(this->svr_sock_.load()); }
 };
 
-using PlainServer = TunedServer<httplib::Server>;
+using PlainServer = TunedServer<http::LeanServer>;
 using TlsServer = TunedServer<httplib::SSLServer>;
 
 // httplib's pool with each task's thread pinned to one CPU first (ListenerOptions::worker_cpu).
