@@ -278,7 +278,7 @@ const Json* ObjectReader::take(std::string_view key) {
   if (failed()) return nullptr;
   auto it = object_->find(key);
   if (it == object_->end()) return nullptr;
-  taken_.emplace_back(key);
+  taken_.push_back(&it.key());
   return &*it;
 }
 
@@ -290,7 +290,7 @@ Json ObjectReader::rest() const {
   Json out = Json::object();
   if (object_ == nullptr) return out;
   for (auto it = object_->begin(); it != object_->end(); ++it) {
-    if (std::find(taken_.begin(), taken_.end(), it.key()) == taken_.end()) out[it.key()] = *it;
+    if (std::find(taken_.begin(), taken_.end(), &it.key()) == taken_.end()) out[it.key()] = *it;
   }
   return out;
 }
@@ -301,11 +301,13 @@ namespace {
 template <class T, class Read>
 void store(ObjectReader& r, const Json* m, std::string_view key, T& out, Read read) {
   if (m == nullptr) return;
-  auto v = read(*m, r.path_of(key));
+  // The path only matters in an error: build it then (a decode takes many members, and this is
+  // the hot path of every codec).
+  auto v = read(*m, std::string_view());
   if (v.ok()) {
     out = std::move(v).value();
   } else {
-    r.fail(v.error());
+    r.fail(read(*m, r.path_of(key)).error());
   }
 }
 

@@ -112,7 +112,7 @@ class ObjectReader {
 
   const Json* object_;  // null when the input was not an object
   std::string path_;
-  std::vector<std::string> taken_;
+  std::vector<const std::string*> taken_;  // keys of the members taken, inside *object_
   std::optional<Error> error_;
 };
 
