@@ -45,35 +45,49 @@ std::optional<std::size_t> too_deep_at(std::string_view text) {
 // Rewrites an nlohmann parse message without the "last read: '...'" excerpt, which would copy
 // body text (possibly a secret) into the error.
 std::string describe_parse_error(const Json::parse_error& e) {
-  std::string what = e.what();
+  // Views into nlohmann's message, cut apart without copies (every fuzz input that is not JSON
+  // comes through here): "[json.exception.parse_error.101] parse error at line 1, column 6:
+  // syntax error while parsing value - invalid literal; last read: 'tru'; expected ...".
+  std::string_view what = e.what();
   if (!what.empty() && what.front() == '[') {
     auto close = what.find("] ");
-    if (close != std::string::npos) what.erase(0, close + 2);
+    if (close != std::string_view::npos) what.remove_prefix(close + 2);
   }
-  std::string where;
+  std::string_view where;
   constexpr std::string_view kAt = "parse error at ";
-  if (what.rfind(kAt, 0) == 0) {
+  constexpr std::string_view kPlain = "parse error: ";
+  if (what.substr(0, kAt.size()) == kAt) {
     auto colon = what.find(": ");
-    if (colon != std::string::npos) {
+    if (colon != std::string_view::npos) {
       where = what.substr(kAt.size(), colon - kAt.size());  // "line 1, column 6"
-      what.erase(0, colon + 2);
+      what.remove_prefix(colon + 2);
     }
-  } else if (what.rfind("parse error: ", 0) == 0) {
-    what.erase(0, 13);
+  } else if (what.substr(0, kPlain.size()) == kPlain) {
+    what.remove_prefix(kPlain.size());
   }
+  // What was last read is input text (perhaps a secret): it never goes into the message.
+  std::string_view tail;
   constexpr std::string_view kLastRead = "; last read: '";
   auto lr = what.find(kLastRead);
-  if (lr != std::string::npos) {
+  if (lr != std::string_view::npos) {
     constexpr std::string_view kExpected = "'; expected ";
     auto exp = what.rfind(kExpected);
-    std::string tail = exp != std::string::npos && exp >= lr + kLastRead.size() - 1
-                           ? what.substr(exp + 1)
-                           : std::string();
-    what = what.substr(0, lr) + tail;
+    if (exp != std::string_view::npos && exp >= lr + kLastRead.size() - 1) {
+      tail = what.substr(exp + 1);
+    }
+    what = what.substr(0, lr);
   }
-  std::string out = "invalid JSON at offset " + std::to_string(e.byte > 0 ? e.byte - 1 : 0);
-  if (!where.empty()) out += " (" + where + ")";
-  return out + ": " + what;
+  std::string out = "invalid JSON at offset ";
+  out += std::to_string(e.byte > 0 ? e.byte - 1 : 0);
+  if (!where.empty()) {
+    out += " (";
+    out += where;
+    out += ')';
+  }
+  out += ": ";
+  out += what;
+  out += tail;
+  return out;
 }
 
 // nlohmann's own DOM builder, with two differences: nesting deeper than kMaxJsonDepth stops the
