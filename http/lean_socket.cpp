@@ -144,29 +144,24 @@ ssize_t LeanSocketStream::write(const char* ptr, size_t size) {
 }
 
 void LeanSocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  if (!have_remote_) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      address_of(addr, len, remote_ip_, remote_port_);
-    }
-    have_remote_ = true;
-  }
-  ip = remote_ip_;
-  port = remote_port_;
+  remote_.get(sock_, ::getpeername, ip, port);
 }
 
 void LeanSocketStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  if (!have_local_) {
+  local_.get(sock_, ::getsockname, ip, port);
+}
+
+void LeanSocketStream::CachedAddress::get(socket_t sock, int (*lookup)(int, sockaddr*, socklen_t*),
+                                          std::string& ip_out, int& port_out) {
+  if (!known) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      address_of(addr, len, local_ip_, local_port_);
-    }
-    have_local_ = true;
+    if (lookup(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      address_of(addr, len, ip, port);
+    known = true;
   }
-  ip = local_ip_;
-  port = local_port_;
+  ip_out = ip;
+  port_out = port;
 }
 
 // The keep-alive loop of cpp-httplib's process_server_socket_core, over LeanSocketStream.

@@ -74,12 +74,16 @@ class LeanSocketStream final : public httplib::Stream {
   std::size_t in_end_ = 0;
   std::string out_;
   bool failed_ = false;
-  mutable bool have_remote_ = false;
-  mutable std::string remote_ip_;
-  mutable int remote_port_ = 0;
-  mutable bool have_local_ = false;
-  mutable std::string local_ip_;
-  mutable int local_port_ = 0;
+  // An address of the connection, asked of the kernel once (getpeername or getsockname).
+  struct CachedAddress {
+    bool known = false;
+    std::string ip;
+    int port = 0;
+    void get(socket_t sock, int (*lookup)(int, sockaddr*, socklen_t*), std::string& ip_out,
+             int& port_out);
+  };
+  mutable CachedAddress remote_;
+  mutable CachedAddress local_;
 };
 
 // httplib::Server whose connections are served through LeanSocketStream. Configure it as any

@@ -17,6 +17,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/loopback.hpp"
+
 namespace patrol::http {
 namespace {
 
@@ -45,15 +47,9 @@ class Served {
 // A raw client socket, so tests control exactly what bytes go out and when.
 class Raw {
  public:
-  explicit Raw(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{30, 0};  // a guard against a hang, never reached when the server is right
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  // The guard bounds a hang; it is never reached when the server is right.
+  explicit Raw(int port) : fd_(testing::connect_loopback(port, std::chrono::seconds(30))) {
+    connected_ = fd_ >= 0;
   }
   ~Raw() { ::close(fd_); }
   bool connected() const { return connected_; }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "server/core.hpp"
+#include "tests/loopback.hpp"
 #include "tests/server/core_client.hpp"
 #include "tests/server/tls_test_cert.hpp"
 
@@ -66,15 +67,8 @@ Json json_of(const httplib::Result& r) {
 // A raw loopback connection, for requests httplib's client would not send.
 class RawConnection {
  public:
-  explicit RawConnection(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{static_cast<time_t>(kGuard.count()), 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  explicit RawConnection(int port) : fd_(patrol::testing::connect_loopback(port, kGuard)) {
+    connected_ = fd_ >= 0;
   }
   ~RawConnection() { ::close(fd_); }
   bool connected() const { return connected_; }
