@@ -4,10 +4,9 @@
 //
 //   build/fuzz/bench/json_parse_baseline -max_total_time=20 -print_final_stats=1 \
 //       "$(mktemp -d)" corpora/token_page_codec_fuzzer
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   (void)nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
