@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -148,7 +149,9 @@ void append_body_text(std::string& out, std::string_view body, std::string_view 
 
 std::string format_ms(double ms) {
   if (!std::isfinite(ms) || ms < 0) ms = 0;
-  char buf[64];
+  // Room for the largest double in fixed notation (309 digits and ".000"): a smaller buffer cut
+  // a huge duration short, and the cassette read back held another number.
+  char buf[DBL_MAX_10_EXP + 16];
   std::snprintf(buf, sizeof buf, "%.3f", ms);
   return buf;
 }
