@@ -162,16 +162,16 @@ Result<std::unique_ptr<UpstreamPool>> UpstreamPool::create(UpstreamOptions optio
                          : url->host;
   pool->host_header_ = default_port ? host : host + ":" + std::to_string(url->port);
   pool->origin_ = url->scheme + "://" + pool->host_header_;
-  pool->scheme_host_port_ = url->scheme + "://" + host + ":" + std::to_string(url->port);
   pool->path_prefix_ = url->path_prefix;
+  pool->scheme_ = url->scheme;
   pool->host_ = url->host;
   pool->port_ = url->port;
-  pool->tls_ = url->scheme == "https";
   pool->options_ = std::move(options);
   auto probe = pool->make_client();
   if (!probe->is_valid()) {
-    return make_error(ErrorKind::kInvalid,
-                      "--upstream: cannot set up a client for '" + pool->scheme_host_port_ + "'");
+    return make_error(ErrorKind::kInvalid, "--upstream: cannot set up a client for '" +
+                                               url->scheme + "://" + host + ":" +
+                                               std::to_string(url->port) + "'");
   }
   pool->idle_.push_back(std::move(probe));
   return pool;
@@ -181,7 +181,7 @@ UpstreamPool::~UpstreamPool() = default;
 
 std::unique_ptr<httplib::ClientImpl> UpstreamPool::make_client() const {
   // Plain HTTP through LeanClient (a proxy's upstream exchange is half its syscalls).
-  auto c = http::make_client(tls_ ? "https" : "http", host_, port_);
+  auto c = http::make_client(scheme_, host_, port_);
   c->set_connection_timeout(secs(options_.connect_timeout), usecs(options_.connect_timeout));
   c->set_read_timeout(secs(options_.read_timeout), usecs(options_.read_timeout));
   c->set_write_timeout(secs(options_.write_timeout), usecs(options_.write_timeout));
@@ -192,7 +192,7 @@ std::unique_ptr<httplib::ClientImpl> UpstreamPool::make_client() const {
   c->set_decompress(
       true);  // a server ignoring Accept-Encoding: identity is decoded, never recorded compressed
   c->set_follow_location(false);
-  if (tls_) {
+  if (scheme_ == "https") {
     c->enable_server_certificate_verification(options_.verify_tls);
     if (options_.ca_file) c->set_ca_cert_path(*options_.ca_file);
   }

@@ -89,10 +89,9 @@ class UpstreamPool {
   std::unique_ptr<httplib::ClientImpl> make_client() const;
 
   UpstreamOptions options_;
-  std::string scheme_host_port_;
+  std::string scheme_;  // "http" or "https"
   std::string host_;
   int port_ = 0;
-  bool tls_ = false;
   std::string origin_;
   std::string host_header_;
   std::string path_prefix_;
