@@ -1,6 +1,9 @@
 #include "recorder/scan.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,6 +19,13 @@ constexpr std::size_t kMinPatTail = 16;
 constexpr std::size_t kMinSignature = 8;
 constexpr std::size_t kMinBearer = 16;
 constexpr std::string_view kPlaceholderOpen = "<<patrol:";
+constexpr std::size_t kFingerprintHex = 16;
+
+FileFinding make_finding(const std::string& path, std::string location, SecretShape shape,
+                         std::string_view secret) {
+  return {path, std::move(location), shape, masked_excerpt(secret),
+          scan_fingerprint(path, shape, secret)};
+}
 
 bool is_b64url(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -150,8 +160,8 @@ void scan_har_bodies(const std::string& path, std::string_view text,
     auto bytes = model::base64_decode(body->get<std::string>());
     if (!bytes.ok()) return;
     for (const auto& f : find_secret_shapes(*bytes)) {
-      out.push_back({path, where + " (base64)", f.shape,
-                     masked_excerpt(std::string_view(*bytes).substr(f.offset, f.length))});
+      out.push_back(make_finding(path, where + " (base64)", f.shape,
+                                 std::string_view(*bytes).substr(f.offset, f.length)));
     }
   };
   for (std::size_t i = 0; i < entries->size(); ++i) {
@@ -181,8 +191,8 @@ model::Status scan_file(const std::filesystem::path& file, std::vector<FileFindi
   std::string text = std::move(buf).str();
   std::string path = file.string();
   for (const auto& f : find_secret_shapes(text)) {
-    out.push_back({path, "line " + std::to_string(line_of(text, f.offset)), f.shape,
-                   masked_excerpt(std::string_view(text).substr(f.offset, f.length))});
+    out.push_back(make_finding(path, "line " + std::to_string(line_of(text, f.offset)), f.shape,
+                               std::string_view(text).substr(f.offset, f.length)));
   }
   scan_har_bodies(path, text, out);
   return model::Ok{};
@@ -217,6 +227,54 @@ std::vector<SecretFinding> find_secret_shapes(std::string_view text) {
     if (!out.empty() && f.offset < out.back().offset + out.back().length) continue;
     out.push_back(f);
   }
+  return out;
+}
+
+std::string scan_fingerprint(const std::string& path, SecretShape shape, std::string_view secret) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(secret.data(), secret.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+    std::abort();  // SHA-256 over memory cannot fail short of a broken libcrypto
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = std::filesystem::path(path).lexically_normal().generic_string();
+  out += ':';
+  out += to_string(shape);
+  out += ':';
+  for (std::size_t i = 0; i < kFingerprintHex / 2; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+model::Result<std::set<std::string>> read_scan_allowlist(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return model::make_error(model::ErrorKind::kIo, path + ": cannot be read");
+  std::set<std::string> out;
+  std::string line;
+  for (std::size_t n = 1; std::getline(in, line); ++n) {
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    auto last = line.find_last_not_of(" \t\r");
+    std::string entry = line.substr(first, last - first + 1);
+    // PATH:SHAPE:HEX, PATH itself possibly holding ':'.
+    auto hex_colon = entry.rfind(':');
+    auto shape_colon = hex_colon == std::string::npos || hex_colon == 0
+                           ? std::string::npos
+                           : entry.rfind(':', hex_colon - 1);
+    std::string_view hex = std::string_view(entry).substr(hex_colon + 1);
+    bool hex_ok = hex.size() == kFingerprintHex &&
+                  hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    if (shape_colon == std::string::npos || shape_colon == 0 || !hex_ok) {
+      return model::make_error(model::ErrorKind::kParse,
+                               path + ": line " + std::to_string(n) +
+                                   ": expected a fingerprint PATH:SHAPE:HEX as patrol scan prints "
+                                   "it (16 lower-case hex digits)");
+    }
+    out.insert(std::move(entry));
+  }
+  if (in.bad()) return model::make_error(model::ErrorKind::kIo, path + ": read failed");
   return out;
 }
 

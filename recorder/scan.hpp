@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,8 +43,19 @@ struct FileFinding {
   std::string path;
   std::string location;  // "line 12", or "entries[3].response.content (base64)" inside a HAR
   SecretShape shape = SecretShape::kPat;
-  std::string excerpt;  // masked_excerpt of the secret
+  std::string excerpt;      // masked_excerpt of the secret
+  std::string fingerprint;  // scan_fingerprint, for an allowlist
 };
+
+// Names one finding without showing its secret: "PATH:SHAPE:HEX", the path lexically normalised
+// ("./a/../b" is "b") and HEX the first 16 hex digits of the secret's SHA-256. It survives the
+// secret moving within its file; another secret in the same file has another fingerprint.
+std::string scan_fingerprint(const std::string& path, SecretShape shape, std::string_view secret);
+
+// Reads an allowlist of known, deliberate findings (fake secrets in fuzz regression inputs or test
+// fixtures): one fingerprint per line; blank lines and lines starting with '#' are ignored. An
+// unreadable file or a line that is no fingerprint is an error naming the file and line.
+model::Result<std::set<std::string>> read_scan_allowlist(const std::string& path);
 
 // Scans files and directories (recursively, skipping .git). Inside HAR cassettes, base64-encoded
 // bodies are decoded and scanned too. Errors name the path that could not be read.

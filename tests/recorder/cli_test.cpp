@@ -189,6 +189,36 @@ TEST(ScanCli, ExitsNonZeroOnALeakWithoutPrintingIt) {
   EXPECT_EQ(run_command({kPatrol, "scan"}).first, 2);
 }
 
+TEST(ScanCli, AllowlistPassesItsFindingsOnlyAndNamesStaleEntries) {
+  ScratchDir dir;
+  testing::write_all(dir.file("fixture.txt"), "fake=" + testing::make_pat(43) + "\n");
+  auto [rc, out] = run_command({kPatrol, "scan", dir.file("fixture.txt")});
+  ASSERT_EQ(rc, 1);
+  auto open = out.find(" ["), close = out.find("]\n");
+  ASSERT_NE(close, std::string::npos) << out;
+  std::string fingerprint = out.substr(open + 2, close - open - 2);
+  testing::write_all(dir.file("allow"), "# the fixture's fake PAT\n" + fingerprint + "\n" +
+                                            dir.file("gone.txt") + ":pat:0123456789abcdef\n");
+  auto [allowed_rc, allowed] =
+      run_command({kPatrol, "scan", "--allow", dir.file("allow"), dir.file("fixture.txt")});
+  EXPECT_EQ(allowed_rc, 0) << allowed;
+  EXPECT_NE(allowed.find(": allowed pat "), std::string::npos) << allowed;
+  EXPECT_NE(allowed.find("0 unredacted secrets (1 allowed)"), std::string::npos) << allowed;
+  EXPECT_NE(allowed.find("allowlist entry matched nothing: " + dir.file("gone.txt")),
+            std::string::npos)
+      << allowed;
+  // Another secret in the same file is not covered by the first one's entry.
+  testing::write_all(dir.file("fixture.txt"),
+                     "fake=" + testing::make_pat(43) + "\nreal=" + testing::make_pat(44) + "\n");
+  EXPECT_EQ(
+      run_command({kPatrol, "scan", "--allow", dir.file("allow"), dir.file("fixture.txt")}).first,
+      1);
+  testing::write_all(dir.file("allow"), "not a fingerprint\n");
+  EXPECT_EQ(
+      run_command({kPatrol, "scan", "--allow", dir.file("allow"), dir.file("fixture.txt")}).first,
+      2);
+}
+
 TEST(VerifyCli, CleanGoldenPassesAndALeakIsReportedWithEntryAndRule) {
   auto [rc, out] = run_command({kPatrol, "verify", kGolden + "/tokens_lifecycle.har"});
   EXPECT_EQ(rc, 0) << out;

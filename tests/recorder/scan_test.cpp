@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "model/jwt.hpp"
 #include "recorder/writer.hpp"
 #include "tests/recorder/test_util.hpp"
@@ -85,6 +87,46 @@ TEST(Scan, ScansDirectoriesAndHarBase64Bodies) {
   EXPECT_EQ((*found)[1].path, dir.file("sub/leak.json"));
   EXPECT_EQ((*found)[1].location, "line 2");
   EXPECT_EQ((*found)[1].shape, SecretShape::kPat);
+}
+
+TEST(Scan, FingerprintNamesFileShapeAndSecretWithoutShowingIt) {
+  ScratchDir dir;
+  std::string pat = make_pat(10);
+  testing::write_all(dir.file("a.txt"), pat + "\n" + make_pat(11) + "\n");
+  testing::write_all(dir.file("b.txt"), "moved down\n\n" + pat + "\n");
+  auto found = scan_paths({dir.path()});
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 3u);
+  const auto& first = (*found)[0].fingerprint;
+  EXPECT_EQ(first.rfind(dir.file("a.txt") + ":pat:", 0), 0u) << first;
+  EXPECT_EQ(first.size(), dir.file("a.txt").size() + 5 + 16);
+  EXPECT_EQ(first.find(pat.substr(9)), std::string::npos);
+  EXPECT_NE(first, (*found)[1].fingerprint);  // another secret in the same file
+  // The same secret in another file, on another line: the path tells them apart, the line does not.
+  EXPECT_EQ((*found)[2].fingerprint.substr((*found)[2].fingerprint.size() - 16),
+            first.substr(first.size() - 16));
+  EXPECT_EQ(scan_fingerprint(dir.path() + "/./x/../a.txt", SecretShape::kPat, pat), first);
+  EXPECT_NE(scan_fingerprint(dir.file("a.txt"), SecretShape::kBearer, pat), first);
+}
+
+TEST(Scan, AllowlistReadsFingerprintsAndNamesABadLine) {
+  ScratchDir dir;
+  testing::write_all(
+      dir.file("ok"),
+      "# deliberate\n\n  c:/x:y.txt:pat:0123456789abcdef  \r\nz:bearer:fedcba9876543210\n");
+  auto list = read_scan_allowlist(dir.file("ok"));
+  ASSERT_TRUE(list.ok()) << list.error().message;
+  EXPECT_EQ(*list, (std::set<std::string>{"c:/x:y.txt:pat:0123456789abcdef",
+                                          "z:bearer:fedcba9876543210"}));
+  for (const char* bad : {"x:pat:0123", "pat:0123456789abcdef", "x:pat:0123456789ABCDEF",
+                          "x:pat:0123456789abcdef0"}) {
+    testing::write_all(dir.file("bad"), std::string("# c\n") + bad + "\n");
+    auto r = read_scan_allowlist(dir.file("bad"));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find(dir.file("bad") + ": line 2"), std::string::npos)
+        << r.error().message;
+  }
+  EXPECT_FALSE(read_scan_allowlist(dir.file("missing")).ok());
 }
 
 TEST(Scan, MissingPathIsAnError) {
