@@ -621,10 +621,17 @@ Redacted Redactor::redact_locked(const Interaction& interaction) {
   s.headers(out.response.headers, false);
   out.response.body = s.json_body(out.response.body, kResponseBodyKeys);
   if (!out.annotations.is_null()) out.annotations = s.json_value(out.annotations);
-  if (s.distinct != known_before) {
-    // A secret first seen in a later field (a response body, a later header) may also sit in an
-    // earlier one: replace the secrets now known once more everywhere.
-    auto again = [&](std::string& text) { s.index.replace_all(text); };
+  // A secret first seen in a later field (a response body, a later header) may also sit in an
+  // earlier one: replace the secrets now known once more everywhere. A replacement can complete a
+  // shape beside it ("Basic OiJhbGl6<<patrol:secret:3>>": the placeholder ends a base64 run that
+  // now decodes to a credential, redactor_fuzzer), so a changed text is scrubbed again, which may
+  // learn yet another secret: repeat while secrets are learned (each round learns at least one).
+  std::size_t known = known_before;
+  for (int round = 0; round < 8 && s.distinct != known; ++round) {
+    known = s.distinct;
+    auto again = [&](std::string& text) {
+      if (s.index.replace_all(text)) text = s.scrub(std::move(text));
+    };
     for (auto* headers : {&out.request.headers, &out.response.headers}) {
       for (auto& [name, value] : headers->entries) {
         again(name);
@@ -640,9 +647,7 @@ Redacted Redactor::redact_locked(const Interaction& interaction) {
     if (s.index.replace_all(out.response.body)) {
       out.response.body = s.json_body(out.response.body, kResponseBodyKeys);
     }
-    if (s.index.replace_all(out.request.query)) {
-      out.request.query = encode_placeholders_for_query(std::move(out.request.query));
-    }
+    if (s.index.replace_all(out.request.query)) out.request.query = s.query(out.request.query);
     if (!out.annotations.is_null()) out.annotations = s.json_value(out.annotations);
   }
   return Redacted(std::move(out));
