@@ -237,7 +237,7 @@ const std::vector<std::string_view> kQueryKeys = {
 
 // An HTTP token (RFC 9110 5.6.2), as a cookie name must be.
 bool is_token(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
   });
@@ -450,24 +450,29 @@ struct Redactor::State {
     return out;
   }
 
+  // Replaces the value of each "name=value" pair and keeps every other byte as it was: pairs that
+  // are no cookie, separators, spaces. Rejoining the pairs with "; " was not idempotent: a secret
+  // replaced after this (" Pat..." learned with its leading space) could leave ';' without its
+  // space, which the next pass put back (redactor_fuzzer).
   std::string cookie_pairs(std::string_view value) {
     std::string out;
     while (true) {
       auto semi = value.find(';');
-      std::string_view pair = trim(value.substr(0, semi));
-      if (!pair.empty()) {
-        if (!out.empty()) out += "; ";
-        auto eq = pair.find('=');
-        // A pair whose name is no token ("Basic YWU6...Pg==", the padding of a credential this
-        // redactor wrote) is no cookie: taking its '=' for the separator redacted it again.
-        if (eq == std::string_view::npos || !is_token(trim(pair.substr(0, eq)))) {
-          out += pair;
-        } else {
-          out += pair.substr(0, eq + 1);
-          out += replacement(pair.substr(eq + 1));
-        }
+      std::string_view pair = value.substr(0, semi);
+      auto eq = pair.find('=');
+      std::string_view secret = eq == std::string_view::npos ? "" : trim(pair.substr(eq + 1));
+      // A pair whose name is no token ("Basic YWU6...Pg==", the padding of a credential this
+      // redactor wrote; "= x", no name at all) is no cookie.
+      if (secret.empty() || !is_token(trim(pair.substr(0, eq)))) {
+        out += pair;
+      } else {
+        std::size_t at = static_cast<std::size_t>(secret.data() - pair.data());
+        out += pair.substr(0, at);
+        out += replacement(secret);
+        out += pair.substr(at + secret.size());
       }
       if (semi == std::string_view::npos) break;
+      out += ';';
       value.remove_prefix(semi + 1);
     }
     return out;

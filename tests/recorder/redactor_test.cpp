@@ -229,6 +229,23 @@ TEST(Redactor, ShapeCompletedByALateReplacementIsRedactedToo) {
   EXPECT_EQ(fresh.redact(once.get()).get(), once.get());
 }
 
+TEST(Redactor, CookieSeparatorsSurviveALateReplacement) {
+  // " xyzsecret1" (with its leading space) is learned from the body, after the Cookie header was
+  // redacted; the late pass then replaces it there too, space and all. Cookie redaction used to
+  // rejoin the pairs with "; ", so a second pass put the space back (redactor_fuzzer).
+  model::Headers h;
+  h.add("Cookie", "sid=abc123secretvalue; xyzsecret1;theme=dark");
+  Redactor r;
+  auto once = r.redact(make_interaction("POST", "/v2/users/login", "", h,
+                                        R"({"password":" xyzsecret1"})", 200, {}, ""));
+  const std::string cookie = *once.get().request.headers.get("Cookie");
+  EXPECT_EQ(cookie.find("xyzsecret1"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find(";theme=<<patrol:secret:"), std::string::npos) << cookie;
+  EXPECT_EQ(r.redact(once.get()).get(), once.get());
+  Redactor fresh;
+  EXPECT_EQ(fresh.redact(once.get()).get(), once.get());
+}
+
 TEST(Redactor, HalfEncodedPlaceholderInQueryIsIdempotent) {
   // "<<patrol:a%3E%3E" opens like a placeholder but closes in the encoded form, so it is none.
   // The query encoder used to pair its "<<patrol:" with the next ">>" anywhere later (here the end
