@@ -194,6 +194,15 @@ TEST(Cassette, SplitUrl) {
   EXPECT_FALSE(split_url("h://").ok());
   EXPECT_FALSE(split_url("http://#frag").ok());
   EXPECT_FALSE(split_url("http://h/%zz").ok());
+  // RFC 3986 authorities: IPv6 literals, userinfo and ports pass; a space or a quote does not.
+  // "p://Bearer acess-tokensfa3" held no secret shape alone but one once the writer put the
+  // path's '/' after it (corpora/cassette_reader_fuzzer/regressions/space-in-url-authority.json).
+  EXPECT_TRUE(split_url("http://u:p@[::1]:8080/x").ok());
+  auto spaced = split_url("p://Bearer acess-tokensfa3");
+  ASSERT_FALSE(spaced.ok());
+  EXPECT_EQ(spaced.error().message,
+            "URL authority holds a character not allowed there at offset 10");
+  EXPECT_FALSE(split_url("http://h\"x/").ok());
 }
 
 TEST(Cassette, ReadsBrowserStyleHar) {
