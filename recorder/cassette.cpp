@@ -610,13 +610,14 @@ Result<UrlParts> split_url(std::string_view url) {
     return make_error(ErrorKind::kInvalid, "URL has no host");
   }
   // RFC 3986 3.2: the authority holds unreserved, pct-encoded and sub-delims characters, ':', '@'
-  // and the brackets of an IPv6 literal; nothing else, no space in particular. A space let
+  // and the brackets of an IPv6 literal, plus the '<' and '>' of the redactor's placeholders (a
+  // secret in userinfo); nothing else, no space in particular. A space let
   // "p://Bearer acess-tokensfa3" pass as an origin: redacted alone it holds no secret shape, but
   // written back with the path's '/' after it, it did (cassette_reader_fuzzer).
   const std::string_view authority =
       url.substr(sep + 3, std::min(authority_end, url.size()) - sep - 3);
   auto bad = authority.find_first_not_of(
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@[]");
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@[]<>");
   if (bad != std::string_view::npos) {
     return make_error(ErrorKind::kInvalid,
                       "URL authority holds a character not allowed there at "
