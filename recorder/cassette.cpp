@@ -620,8 +620,7 @@ Result<UrlParts> split_url(std::string_view url) {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@[]<>");
   if (bad != std::string_view::npos) {
     return make_error(ErrorKind::kInvalid,
-                      "URL authority holds a character not allowed there at "
-                      "offset " +
+                      "URL authority holds a character not allowed there at offset " +
                           std::to_string(sep + 3 + bad));
   }
   UrlParts out;
