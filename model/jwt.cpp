@@ -135,6 +135,17 @@ Result<std::string> base64url_decode(std::string_view text) {
 
 std::string base64_encode(std::string_view bytes) { return encode_with(bytes, kStandard, true); }
 
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0x0Fu]);
+  }
+  return out;
+}
+
 Result<std::string> base64_decode(std::string_view text) {
   return decode_with(text, kStandard, Padding::kRequired, "base64");
 }

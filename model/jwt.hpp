@@ -18,6 +18,8 @@ Result<std::string> base64url_decode(std::string_view text);
 // Standard base64 with padding (HTTP Basic).
 std::string base64_encode(std::string_view bytes);
 Result<std::string> base64_decode(std::string_view text);
+// Lower-case hex, two digits a byte.
+std::string hex_encode(std::string_view bytes);
 
 struct Jwt {
   JwtHeader header;

@@ -236,16 +236,8 @@ std::string scan_fingerprint(const std::string& path, SecretShape shape, std::st
   if (EVP_Digest(secret.data(), secret.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
     std::abort();  // SHA-256 over memory cannot fail short of a broken libcrypto
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = std::filesystem::path(path).lexically_normal().generic_string();
-  out += ':';
-  out += to_string(shape);
-  out += ':';
-  for (std::size_t i = 0; i < kFingerprintHex / 2; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  return std::filesystem::path(path).lexically_normal().generic_string() + ':' + to_string(shape) +
+         ':' + model::hex_encode({reinterpret_cast<const char*>(digest), kFingerprintHex / 2});
 }
 
 model::Result<std::set<std::string>> read_scan_allowlist(const std::string& path) {

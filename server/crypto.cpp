@@ -53,16 +53,9 @@ std::string random_uuid() {
 }
 
 std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> b(bytes);
-  fill_random(b.data(), b.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : b) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0x0Fu]);
-  }
-  return out;
+  std::string b(bytes, '\0');
+  fill_random(reinterpret_cast<unsigned char*>(b.data()), b.size());
+  return model::hex_encode(b);
 }
 
 // Tokens known to verify, with their claims. Cleared whole when full: a run presents a handful

@@ -36,6 +36,11 @@ TEST(Base64, Rfc4648TestVectors) {
   }
 }
 
+TEST(Hex, LowerCaseTwoDigitsPerByte) {
+  EXPECT_EQ(hex_encode(std::string("\x00\xff\x1a\xa0", 4)), "00ff1aa0");
+  EXPECT_EQ(hex_encode(""), "");
+}
+
 TEST(Base64, AlphabetsDiffer) {
   const std::string bytes = "\xfb\xff\xbf";
   EXPECT_EQ(base64_encode(bytes), "+/+/");
