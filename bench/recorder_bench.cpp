@@ -4,7 +4,7 @@
 // 10k-entry cassette. Prints figures only.
 //
 //   recorder_bench [--clients C] [--requests N] [--rounds R] [--sequential N] [--entries N]
-//                  [--only throughput|sequential|replay|load]
+//                  [--only throughput|append|sequential|replay|load]
 #include <httplib.h>
 #include <sched.h>
 
@@ -24,6 +24,7 @@
 #include "bench/bench_util.hpp"
 #include "bench/load.hpp"
 #include "model/fixture.hpp"
+#include "recorder/har_format.hpp"
 #include "recorder/matcher.hpp"
 #include "recorder/proxy.hpp"
 #include "recorder/replay_server.hpp"
@@ -133,6 +134,66 @@ Recording recording_proxy(const std::string& upstream, const std::string& path,
   return r;
 }
 
+// The interactions the workload makes, as the proxy would hand them to the writer: one login,
+// one create, then a cycle of 10 (list, get x7, patch, list) with real JWTs, uuids and bodies.
+std::vector<recorder::Interaction> sample_interactions(int port) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_keep_alive(true);
+  std::vector<recorder::Interaction> out;
+  auto exchange = [&](const std::string& method, const std::string& target, const std::string& auth,
+                      const std::string& body) {
+    httplib::Headers headers{{"Accept", "*/*"}, {"User-Agent", "cpp-httplib/" CPPHTTPLIB_VERSION}};
+    if (!auth.empty()) headers.emplace("Authorization", "Bearer " + auth);
+    httplib::Request req;
+    req.method = method;
+    req.path = target;
+    req.headers = headers;
+    req.body = body;
+    if (!body.empty()) req.headers.emplace("Content-Type", "application/json");
+    auto res = c.send(req);
+    if (!res) die("sample exchange failed: " + method + " " + target);
+    recorder::Interaction it;
+    it.origin = "http://127.0.0.1:" + std::to_string(port);
+    it.started = model::Timestamp{1'764'000'000'000'000};
+    it.duration_ms = 0.25;
+    auto [path, query] = model::split_target(target);
+    it.request.method = method;
+    it.request.path = path;
+    it.request.query = query;
+    it.request.peer = "127.0.0.1";
+    it.request.body = body;
+    it.request.headers.add("Host", "127.0.0.1:" + std::to_string(port));
+    for (const auto& [k, v] : req.headers) it.request.headers.add(k, v);
+    it.request.headers.add("Accept-Encoding", "identity");
+    it.response.status = res->status;
+    for (const auto& [k, v] : res->headers) {
+      if (k != "Content-Length" && k != "Keep-Alive" && k != "Connection") {
+        it.response.headers.add(k, v);
+      }
+    }
+    it.response.body = res->body;
+    out.push_back(it);
+    return res->body;
+  };
+  auto login = exchange("POST", "/v2/auth/token", "",
+                        R"({"identifier":"alice","secret":"alice-password-1"})");
+  std::string jwt = nlohmann::json::parse(login)["access_token"].get<std::string>();
+  auto created = exchange("POST", "/v2/access-tokens", jwt,
+                          R"({"token_label":"bench","scopes":["repo:read"]})");
+  std::string item =
+      "/v2/access-tokens/" + nlohmann::json::parse(created)["uuid"].get<std::string>();
+  for (int n = 0; n < 10; ++n) {
+    if (n == 0 || n == 5) {
+      exchange("GET", "/v2/access-tokens?page_size=10", jwt, "");
+    } else if (n == 7) {
+      exchange("PATCH", item, jwt, R"({"token_label":"bench-renamed"})");
+    } else {
+      exchange("GET", item, jwt, "");
+    }
+  }
+  return out;
+}
+
 void line(const char* name, const Run& r) {
   std::printf("  %-40s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  cpu %5.1f us/req  failed %zu\n",
               name, r.rate(), percentile(r, 0.5), percentile(r, 0.99), r.cpu_us_per_request(),
@@ -147,7 +208,7 @@ int main(int argc, char** argv) {
   int sequential = 5000;  // single-client runs
   int entries = 10000;    // cassette load
   int rounds = 3;         // measured direct/proxied rounds
-  std::string only;       // throughput | sequential | replay | load; empty: all
+  std::string only;       // throughput | append | sequential | replay | load; empty: all
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--clients") == 0) clients = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--requests") == 0) requests = std::atoi(argv[i + 1]);
@@ -196,7 +257,66 @@ int main(int argc, char** argv) {
     (void)durable.writer->finish();
   }
 
-  // 2. Latency added to sequential requests: as the machine schedules it, and with client, proxy
+  // 2. What recording costs per interaction, without the network: redaction, entry encoding and
+  //    the journal append, from one thread and from `clients` threads at once (the proxy's case).
+  if (wanted("append")) {
+    Target target = reference_server();
+    std::vector<recorder::Interaction> sample = sample_interactions(target.listener->port());
+    const std::size_t n = 100000;
+    auto steady = [&](std::size_t i) -> const recorder::Interaction& {
+      return sample[2 + i % (sample.size() - 2)];
+    };
+    std::printf("recording one interaction (the workload's mix), %zu times:\n", n);
+    auto timed = [&](const char* name, auto&& body) {
+      double c0 = cpu_seconds();
+      auto t0 = Clock::now();
+      body();
+      double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+      std::printf("  %-40s %6.2f us wall  %6.2f us cpu per interaction\n", name,
+                  1e6 * wall / static_cast<double>(n),
+                  1e6 * (cpu_seconds() - c0) / static_cast<double>(n));
+    };
+    recorder::Redactor redactor(recorder::declared_from_fixture(model::default_fixture()));
+    for (const auto& it : sample) (void)redactor.redact(it);
+    std::size_t bytes = 0;
+    timed("redact", [&] {
+      for (std::size_t i = 0; i < n; ++i)
+        bytes += redactor.redact(steady(i)).get().request.body.size();
+    });
+    std::vector<recorder::Redacted> redacted;
+    for (std::size_t i = 0; i < sample.size(); ++i) redacted.push_back(redactor.redact(sample[i]));
+    timed("encode the HAR entry", [&] {
+      for (std::size_t i = 0; i < n; ++i) {
+        bytes += recorder::detail::encode_entry(redacted[2 + i % (sample.size() - 2)]).size();
+      }
+    });
+    for (int threads : {1, clients}) {
+      recorder::WriterOptions wo;
+      wo.declared = recorder::declared_from_fixture(model::default_fixture());
+      wo.overwrite = true;
+      auto writer = recorder::CassetteWriter::open(dir + "/append.har", wo);
+      if (!writer.ok()) die(writer.error().message);
+      for (const auto& it : sample) (void)(*writer)->append(it);
+      std::string name = "append (redact, encode, journal), " + std::to_string(threads) +
+                         (threads == 1 ? " thread" : " threads");
+      timed(name.c_str(), [&] {
+        std::vector<std::thread> pool;
+        std::atomic<std::size_t> next{0};
+        for (int t = 0; t < threads; ++t) {
+          pool.emplace_back([&] {
+            for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+              if (auto s = (*writer)->append(steady(i)); !s.ok()) die(s.error().message);
+            }
+          });
+        }
+        for (auto& t : pool) t.join();
+      });
+      if (auto s = (*writer)->finish(); !s.ok()) die(s.error().message);
+    }
+    std::printf("  (%zu bytes touched)\n\n", bytes);
+  }
+
+  // 3. Latency added to sequential requests: as the machine schedules it, and with client, proxy
   //    and server sharing one CPU. On an idle VM each cross-CPU hand-off wakes a halted vCPU (tens
   //    of microseconds), and the proxy has twice the hand-offs of a direct request; on one CPU
   //    each hand-off is a context switch, so the second figure is the proxy's own cost.
@@ -233,7 +353,7 @@ int main(int argc, char** argv) {
     if (one_cpu) sched_setaffinity(0, sizeof saved, &saved);
   }
 
-  // 3. Replay server against the reference server, same workload; the cassette is that
+  // 4. Replay server against the reference server, same workload; the cassette is that
   //    workload recorded through the proxy.
   if (wanted("replay") || wanted("load")) {
     std::string path = dir + "/replay.har";
@@ -266,7 +386,7 @@ int main(int argc, char** argv) {
                 100 * replayed.rate() / reference.rate(), (*replay)->misses());
   }
 
-  // 4. Loading a large cassette.
+  // 5. Loading a large cassette.
   if (wanted("load")) {
     std::string path = dir + "/large.har";
     recorder::Cassette big;

@@ -1,10 +1,12 @@
 #include "recorder/redactor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <unordered_map>
 #include <vector>
@@ -179,7 +181,8 @@ class SecretIndex {
   // prefix of a longer secret leave that secret's tail in the clear.
   bool replace_all(std::string& text) const {
     if (by_suffix_.empty() || text.size() < 8) return false;
-    const auto kept = kept_spans(text, own_labels_);
+    // Worked out at the first candidate only: most texts hold no known secret at all.
+    std::optional<std::vector<PlaceholderSpan>> kept;
     struct Match {
       std::size_t begin;
       std::size_t end;
@@ -196,7 +199,8 @@ class SecretIndex {
         if (secret.size() > end) continue;
         std::size_t begin = end - secret.size();
         if (std::memcmp(text.data() + begin, secret.data(), secret.size()) != 0) continue;
-        if (overlaps(kept, begin, end)) continue;
+        if (!kept) kept = kept_spans(text, own_labels_);
+        if (overlaps(*kept, begin, end)) continue;
         matches.push_back({begin, end, &replacement});
       }
     }
@@ -337,8 +341,24 @@ class ReadOnlyPass {
 
 }  // namespace
 
+// Header lines recur from one interaction to the next (the same Authorization, User-Agent,
+// Content-Type...), and scrubbing them was most of the cost of redacting a typical exchange: each
+// thread remembers the lines it redacted, for one redactor while it learns no new secret (its
+// result depends on nothing else).
+struct HeaderMemo {
+  static constexpr std::size_t kMaxLine = 2048;  // longer lines are not remembered
+  static constexpr std::size_t kMaxLines = 256;  // then it starts over
+  std::uint64_t redactor = 0;
+  std::size_t generation = 0;
+  std::string key;  // scratch: the line looked up
+  std::unordered_map<std::string, std::pair<std::string, std::string>> lines;
+};
+thread_local HeaderMemo t_header_memo;
+std::atomic<std::uint64_t> g_redactor_ids{0};
+
 struct Redactor::State {
   std::shared_mutex mu;
+  const std::uint64_t id = ++g_redactor_ids;           // for HeaderMemo, which outlives a redactor
   std::unordered_map<std::string, std::string> exact;  // secret or whole JWT -> replacement
   SecretIndex index;
   std::uint64_t next = 1;
@@ -574,17 +594,44 @@ struct Redactor::State {
   }
 
   void headers(model::Headers& h, bool is_request) {
+    HeaderMemo& memo = t_header_memo;
     for (auto& [name, value] : h.entries) {
-      if (iequal(name, "Authorization") || iequal(name, "Proxy-Authorization")) {
-        value = authorization(value);
-      } else if (is_request && iequal(name, "Cookie")) {
-        value = cookie_pairs(value);
-      } else if (!is_request && iequal(name, "Set-Cookie")) {
-        value = set_cookie(value);
+      if (memo.redactor != id || memo.generation != distinct ||
+          memo.lines.size() >= memo.kMaxLines) {
+        memo.lines.clear();
+        memo.redactor = id;
+        memo.generation = distinct;
       }
-      value = scrub(std::move(value));
-      name = scrub(std::move(name));
+      const bool memorable = name.size() + value.size() <= memo.kMaxLine;
+      if (memorable) {
+        memo.key.assign(1, is_request ? 'q' : 's');
+        memo.key += std::to_string(name.size());
+        memo.key += ':';
+        memo.key += name;
+        memo.key += value;
+        if (auto it = memo.lines.find(memo.key); it != memo.lines.end()) {
+          name = it->second.first;
+          value = it->second.second;
+          continue;
+        }
+      }
+      std::string key = memorable ? memo.key : std::string();
+      redact_header(name, value, is_request);
+      if (memorable && memo.generation == distinct)
+        memo.lines.emplace(std::move(key), std::pair(name, value));
     }
+  }
+
+  void redact_header(std::string& name, std::string& value, bool is_request) {
+    if (iequal(name, "Authorization") || iequal(name, "Proxy-Authorization")) {
+      value = authorization(value);
+    } else if (is_request && iequal(name, "Cookie")) {
+      value = cookie_pairs(value);
+    } else if (!is_request && iequal(name, "Set-Cookie")) {
+      value = set_cookie(value);
+    }
+    value = scrub(std::move(value));
+    name = scrub(std::move(name));
   }
 };
 

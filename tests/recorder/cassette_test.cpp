@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "model/rfc3339.hpp"
 #include "recorder/writer.hpp"
 #include "tests/recorder/har_validator.hpp"
@@ -59,6 +62,36 @@ TEST(Cassette, ReadsBackWhatWasWritten) {
   auto back = read_cassette(dir.file("a.har"));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(*back, c);
+}
+
+// `time` is written with three decimals in fixed notation, however long: the largest double has
+// 309 digits before the point, and a negative or non-finite duration is written as 0. Timestamps
+// keep their microseconds in every year RFC 3339 can write.
+TEST(Cassette, DurationsAndTimestampsSurviveAtTheirExtremes) {
+  ScratchDir dir;
+  const double huge = std::numeric_limits<double>::max();
+  const std::vector<std::pair<double, double>> durations = {
+      {0.0005, 0.001}, {0.0004, 0.0}, {12.3456, 12.346}, {huge, huge}, {-3, 0}, {NAN, 0}};
+  const std::vector<std::int64_t> starts = {0, -1,
+                                            253402300799999999 /* 9999-12-31T23:59:59.999999 */,
+                                            -62135596800000000 /* 0001-01-01 */};
+  Cassette c;
+  for (const auto& [ms, _] : durations) {
+    for (auto micros : starts) {
+      auto it = make_interaction("GET", "/", "", {}, "", 200, {}, "");
+      it.duration_ms = ms;
+      it.started = model::Timestamp{micros};
+      c.entries.push_back(it);
+    }
+  }
+  ASSERT_TRUE(write_cassette(dir.file("t.har"), c).ok());
+  auto back = read_cassette(dir.file("t.har"));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->entries.size(), c.entries.size());
+  for (std::size_t i = 0; i < c.entries.size(); ++i) {
+    EXPECT_EQ(back->entries[i].duration_ms, durations[i / starts.size()].second) << i;
+    EXPECT_EQ(back->entries[i].started, c.entries[i].started) << i;
+  }
 }
 
 TEST(Cassette, NonUtf8BodiesAreBase64AndByteExact) {

@@ -133,6 +133,31 @@ TEST(Redactor, LeakedSecretElsewhereGetsTheSamePlaceholder) {
             std::string::npos);
 }
 
+// Header lines are remembered once redacted (the same Authorization comes with every request),
+// but only while the redactor knows the same secrets, and per redactor: a line that held nothing
+// known yet must be redacted anew once its secret is learned, and another redactor (one that
+// declared a secret, so it knows as many) must not be handed this one's placeholders.
+TEST(Redactor, RememberedHeaderLinesFollowWhatTheRedactorKnows) {
+  const std::string opaque = "qsT9vKx2mW7pLr4n";  // no secret shape: only known, it is one
+  model::Headers debug = json_headers();
+  debug.add("X-Debug", "last=" + opaque);
+  auto with_header = [&] {
+    return make_interaction("GET", "/v2/access-tokens", "", debug, "", 200, json_headers(), "{}");
+  };
+  Redactor r;
+  EXPECT_EQ(*r.redact(with_header()).get().request.headers.get("X-Debug"), "last=" + opaque);
+  (void)r.redact(make_interaction("POST", "/v2/auth/token", "", json_headers(),
+                                  R"({"identifier":"alice","secret":")" + opaque + R"("})", 200,
+                                  json_headers(), "{}"));
+  EXPECT_EQ(*r.redact(with_header()).get().request.headers.get("X-Debug"),
+            "last=<<patrol:secret:1>>");
+  EXPECT_EQ(*r.redact(with_header()).get().request.headers.get("X-Debug"),
+            "last=<<patrol:secret:1>>");
+  Redactor other(std::vector<DeclaredSecret>{{"hunter2-is-long", "password:bob"}});
+  EXPECT_EQ(other.secret_count(), r.secret_count());
+  EXPECT_EQ(*other.redact(with_header()).get().request.headers.get("X-Debug"), "last=" + opaque);
+}
+
 TEST(Redactor, UnseenSecretShapesAreCaughtAnywhere) {
   std::string pat = make_pat(3);
   std::string jwt = make_jwt({{"sub", "x"}}, 3);
