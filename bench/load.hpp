@@ -43,10 +43,14 @@ struct LoadResult {
   std::size_t failures = 0;  // a status outside 2xx, or a broken connection
   double seconds = 0;
   double cpu_seconds = 0;  // this process's CPU during the load: with in-process servers, all of it
+  long context_switches = 0;  // of all this process's threads during the load
   std::vector<double> latencies_us;
   double rate() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
   double cpu_us_per_request() const {
     return requests > 0 ? 1e6 * cpu_seconds / static_cast<double>(requests) : 0;
+  }
+  double switches_per_request() const {
+    return requests > 0 ? static_cast<double>(context_switches) / static_cast<double>(requests) : 0;
   }
   double percentile_us(double p) const {
     if (latencies_us.empty()) return 0;
@@ -203,6 +207,7 @@ inline LoadResult run_load(int port, int connections, double seconds,
   }
   const auto begin = Clock::now();
   const double cpu_begin = bench::cpu_seconds();
+  const long switches_begin = bench::context_switches();
   const auto deadline =
       begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   for (auto& c : conns) start_request(c, nullptr);
@@ -288,6 +293,7 @@ inline LoadResult run_load(int port, int connections, double seconds,
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
   result.cpu_seconds = bench::cpu_seconds() - cpu_begin;
+  result.context_switches = bench::context_switches() - switches_begin;
   ::close(ep);
   return result;
 }

@@ -4,6 +4,7 @@
 // 10k-entry cassette. Prints figures only.
 //
 //   recorder_bench [--clients C] [--requests N] [--rounds R] [--sequential N] [--entries N]
+//                  [--appends N]
 //                  [--only throughput|append|sequential|replay|load]
 #include <httplib.h>
 #include <sched.h>
@@ -135,7 +136,7 @@ Recording recording_proxy(const std::string& upstream, const std::string& path,
 }
 
 // The interactions the workload makes, as the proxy would hand them to the writer: one login,
-// one create, then a cycle of 10 (list, get x7, patch, list) with real JWTs, uuids and bodies.
+// 16 creates, then a cycle of 10 (list, get x7, patch, list) with real JWTs, uuids and bodies.
 std::vector<recorder::Interaction> sample_interactions(int port) {
   httplib::Client c("127.0.0.1", port);
   c.set_keep_alive(true);
@@ -178,8 +179,11 @@ std::vector<recorder::Interaction> sample_interactions(int port) {
   auto login = exchange("POST", "/v2/auth/token", "",
                         R"({"identifier":"alice","secret":"alice-password-1"})");
   std::string jwt = nlohmann::json::parse(login)["access_token"].get<std::string>();
-  auto created = exchange("POST", "/v2/access-tokens", jwt,
-                          R"({"token_label":"bench","scopes":["repo:read"]})");
+  std::string created;
+  for (int i = 0; i < 16; ++i) {  // as many as the workload's clients make, for full list pages
+    created = exchange("POST", "/v2/access-tokens", jwt,
+                       R"({"token_label":"bench","scopes":["repo:read"]})");
+  }
   std::string item =
       "/v2/access-tokens/" + nlohmann::json::parse(created)["uuid"].get<std::string>();
   for (int n = 0; n < 10; ++n) {
@@ -195,9 +199,11 @@ std::vector<recorder::Interaction> sample_interactions(int port) {
 }
 
 void line(const char* name, const Run& r) {
-  std::printf("  %-40s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  cpu %5.1f us/req  failed %zu\n",
-              name, r.rate(), percentile(r, 0.5), percentile(r, 0.99), r.cpu_us_per_request(),
-              r.failures);
+  std::printf(
+      "  %-40s %8.0f req/s  p50 %7.1f us  p99 %8.1f us  cpu %5.1f us/req  %4.1f switches/req  "
+      "failed %zu\n",
+      name, r.rate(), percentile(r, 0.5), percentile(r, 0.99), r.cpu_us_per_request(),
+      r.switches_per_request(), r.failures);
 }
 
 }  // namespace
@@ -208,6 +214,7 @@ int main(int argc, char** argv) {
   int sequential = 5000;  // single-client runs
   int entries = 10000;    // cassette load
   int rounds = 3;         // measured direct/proxied rounds
+  int appends = 100000;   // recording without the network
   std::string only;       // throughput | append | sequential | replay | load; empty: all
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--clients") == 0) clients = std::atoi(argv[i + 1]);
@@ -215,6 +222,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--sequential") == 0) sequential = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--entries") == 0) entries = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::atoi(argv[i + 1]));
+    if (std::strcmp(argv[i], "--appends") == 0) appends = std::max(1, std::atoi(argv[i + 1]));
     if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
   }
   auto wanted = [&](const char* section) { return only.empty() || only == section; };
@@ -262,9 +270,10 @@ int main(int argc, char** argv) {
   if (wanted("append")) {
     Target target = reference_server();
     std::vector<recorder::Interaction> sample = sample_interactions(target.listener->port());
-    const std::size_t n = 100000;
+    const auto n = static_cast<std::size_t>(appends);
+    const std::size_t setup = sample.size() - 10;  // the login and the creates
     auto steady = [&](std::size_t i) -> const recorder::Interaction& {
-      return sample[2 + i % (sample.size() - 2)];
+      return sample[setup + i % 10];
     };
     std::printf("recording one interaction (the workload's mix), %zu times:\n", n);
     auto timed = [&](const char* name, auto&& body) {
@@ -287,7 +296,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < sample.size(); ++i) redacted.push_back(redactor.redact(sample[i]));
     timed("encode the HAR entry", [&] {
       for (std::size_t i = 0; i < n; ++i) {
-        bytes += recorder::detail::encode_entry(redacted[2 + i % (sample.size() - 2)]).size();
+        bytes += recorder::detail::encode_entry(redacted[setup + i % 10]).size();
       }
     });
     for (int threads : {1, clients}) {

@@ -1,6 +1,7 @@
 #include "recorder/json_text.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace patrol::recorder::detail {
 namespace {
@@ -82,10 +83,34 @@ void append_code_point(std::string& out, std::uint32_t cp) {
   }
 }
 
+// Eight bytes at a time: HTTP bodies and headers are mostly ASCII with few bytes to escape, and
+// the cassette writer escapes every body and header it records.
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+
+std::uint64_t load8(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Non-zero when a byte of v is a control character, '"', '\\' or not ASCII: the bytes a JSON
+// string literal cannot copy verbatim. (The usual zero-byte test: exact on whether any byte
+// matches, which is all this tells.)
+std::uint64_t needs_escape_or_check(std::uint64_t v) {
+  auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighBits; };
+  return ((v - kOnes * 0x20) & ~v & kHighBits) | zero_byte(v ^ (kOnes * '"')) |
+         zero_byte(v ^ (kOnes * '\\')) | (v & kHighBits);
+}
+
 }  // namespace
 
 bool is_utf8(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size();) {
+    if (i + 8 <= bytes.size() && (load8(bytes.data() + i) & kHighBits) == 0) {
+      i += 8;
+      continue;
+    }
     if (static_cast<unsigned char>(bytes[i]) < 0x80) {
       ++i;
       continue;
@@ -103,6 +128,10 @@ void append_json_string(std::string& out, std::string_view text) {
   std::size_t run = 0;  // start of the pending run of bytes copied verbatim
   auto flush = [&](std::size_t upto) { out.append(text.data() + run, upto - run); };
   for (std::size_t i = 0; i < text.size();) {
+    if (i + 8 <= text.size() && needs_escape_or_check(load8(text.data() + i)) == 0) {
+      i += 8;
+      continue;
+    }
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++i;
@@ -120,13 +149,14 @@ void append_json_string(std::string& out, std::string_view text) {
       continue;
     }
     flush(i);
+    if (c == '"' || c == '\\') {
+      // The byte itself starts the next verbatim run: one append less per quote, and a JSON
+      // body is full of quotes.
+      out.push_back('\\');
+      run = i++;
+      continue;
+    }
     switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
       case '\n':
         out.append("\\n");
         break;

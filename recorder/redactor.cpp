@@ -124,8 +124,8 @@ std::vector<PlaceholderSpan> kept_spans(std::string_view text,
   }
   const std::size_t placeholders = out.size();
   constexpr std::string_view kSchemeTail = "asic ";  // "Basic " or "basic ", as scan.cpp
-  for (std::size_t i = text.find(kSchemeTail); i != std::string_view::npos;
-       i = text.find(kSchemeTail, i + 1)) {
+  for (std::size_t i = find_text(text, kSchemeTail); i != std::string_view::npos;
+       i = find_text(text, kSchemeTail, i + 1)) {
     if (i == 0 || (text[i - 1] != 'B' && text[i - 1] != 'b')) continue;
     std::size_t begin = i + kSchemeTail.size();
     while (begin < text.size() && text[begin] == ' ') ++begin;

@@ -61,8 +61,9 @@ std::size_t jwt_length_at(std::string_view s, std::size_t i) {
 }
 
 void find_pats(std::string_view s, std::vector<SecretFinding>& out) {
-  for (std::size_t i = s.find(kPatPrefix); i != std::string_view::npos;
-       i = s.find(kPatPrefix, i + 1)) {
+  // Found through its 'k': '_' and 'd' are everywhere in JSON keys and hex ids.
+  for (std::size_t i = find_text(s, kPatPrefix, 0, 2); i != std::string_view::npos;
+       i = find_text(s, kPatPrefix, i + 1, 2)) {
     std::size_t end = run_end(s, i + kPatPrefix.size(), is_b64url);
     if (end - i - kPatPrefix.size() >= kMinPatTail) {
       out.push_back({i, end - i, SecretShape::kPat});
@@ -72,7 +73,8 @@ void find_pats(std::string_view s, std::vector<SecretFinding>& out) {
 }
 
 void find_jwts(std::string_view s, std::vector<SecretFinding>& out) {
-  for (std::size_t i = s.find("eyJ"); i != std::string_view::npos; i = s.find("eyJ", i + 1)) {
+  for (std::size_t i = find_text(s, "eyJ"); i != std::string_view::npos;
+       i = find_text(s, "eyJ", i + 1)) {
     if (std::size_t n = jwt_length_at(s, i); n != 0) {
       out.push_back({i, n, SecretShape::kJwt});
       i += n - 1;
@@ -84,8 +86,8 @@ void find_jwts(std::string_view s, std::vector<SecretFinding>& out) {
 // without its first letter ("asic ").
 template <class F>
 void for_each_scheme(std::string_view s, std::string_view scheme_tail, F&& f) {
-  for (std::size_t i = s.find(scheme_tail); i != std::string_view::npos;
-       i = s.find(scheme_tail, i + 1)) {
+  for (std::size_t i = find_text(s, scheme_tail); i != std::string_view::npos;
+       i = find_text(s, scheme_tail, i + 1)) {
     if (i == 0 || (s[i - 1] != 'B' && s[i - 1] != 'b')) continue;
     std::size_t start = i + scheme_tail.size();
     while (start < s.size() && s[start] == ' ') ++start;

@@ -1,11 +1,14 @@
 // Properties of the recorder: no random secret survives into any written byte (journal or
-// cassette, raw or base64-decoded), cassettes without secrets round-trip exactly, and redaction
-// is idempotent.
+// cassette, raw or base64-decoded), cassettes without secrets round-trip exactly, redaction is
+// idempotent, and the JSON text helpers agree with nlohmann/json on texts of any layout.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "model/jwt.hpp"
+#include "recorder/json_text.hpp"
 #include "recorder/redactor.hpp"
 #include "recorder/scan.hpp"
 #include "recorder/writer.hpp"
@@ -186,6 +189,43 @@ RC_GTEST_PROP(RecorderProp, RedactionIsIdempotent, ()) {
   Interaction once = first.redact(b.interaction).get();
   Redactor second;
   RC_ASSERT(second.redact(once).get() == once);
+}
+
+// Texts of plain ASCII with the bytes that need care (quotes, backslashes, controls, UTF-8
+// sequences, well-formed or not) at any offset, so they fall inside and across the 8-byte words
+// the helpers test at once.
+rc::Gen<std::string> gen_text_with_specials() {
+  return rc::gen::map(
+      rc::gen::container<std::vector<std::string>>(rc::gen::weightedOneOf<std::string>({
+          {8, rc::gen::container<std::string>(rc::gen::inRange<char>(0x20, 0x7f))},
+          {1, rc::gen::elementOf(std::vector<std::string>{
+                  "\"", "\\", "\n", std::string(1, '\0'),
+                  "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xff",
+                  "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80"})},
+      })),
+      [](const std::vector<std::string>& parts) {
+        std::string out;
+        for (const auto& p : parts) out += p;
+        return out;
+      });
+}
+
+RC_GTEST_PROP(RecorderProp, JsonStringsAreWhatNlohmannReadsBack, ()) {
+  const std::string text = *gen_text_with_specials();
+  bool nlohmann_valid = true;
+  try {
+    (void)nlohmann::json(text).dump();
+  } catch (const nlohmann::json::type_error&) {
+    nlohmann_valid = false;
+  }
+  RC_ASSERT(detail::is_utf8(text) == nlohmann_valid);
+  const auto back = nlohmann::json::parse(detail::json_string(text)).get<std::string>();
+  if (nlohmann_valid) {
+    RC_ASSERT(back == text);
+  } else {
+    RC_ASSERT(detail::is_utf8(back));
+    RC_ASSERT(back != text);
+  }
 }
 
 }  // namespace
