@@ -228,5 +228,14 @@ RC_GTEST_PROP(RecorderProp, JsonStringsAreWhatNlohmannReadsBack, ()) {
   }
 }
 
+RC_GTEST_PROP(RecorderProp, FindTextIsStringViewFind, ()) {
+  const auto alphabet = rc::gen::elementOf(std::string("ab k_"));
+  const auto text = *rc::gen::container<std::string>(alphabet);
+  const auto needle = *rc::gen::nonEmpty(rc::gen::container<std::string>(alphabet));
+  const auto from = *rc::gen::inRange<std::size_t>(0, text.size() + 2);
+  const auto anchor = *rc::gen::inRange<std::size_t>(0, needle.size() + 1);  // past the end: last
+  RC_ASSERT(find_text(text, needle, from, anchor) == std::string_view(text).find(needle, from));
+}
+
 }  // namespace
 }  // namespace patrol::recorder
