@@ -25,7 +25,8 @@ struct ListQuery {
   bool operator==(const ListQuery&) const = default;
 };
 
-// Parses a raw query string. `page` and `page_size` are numbers: "2", "2.0" and "2e0" are 2;
+// Parses a raw query string (what follows the target's first '?'; a further '?' belongs to the
+// first name, as Django reads it). `page` and `page_size` are numbers: "2", "2.0" and "2e0" are 2;
 // "2.5", "abc", "" are kInvalid naming the parameter. Missing parameters take their defaults;
 // other parameters are ignored. Range is not checked here (see ListQuery::in_range).
 Result<ListQuery> parse_list_query(std::string_view query);

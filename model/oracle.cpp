@@ -1313,7 +1313,6 @@ namespace {
 // parse_list_query (listing.hpp) for the common query of plain decimal page/page_size values,
 // without allocating; nullopt sends anything else (escapes, "2.0", signs) to parse_list_query.
 std::optional<ListQuery> plain_list_query(std::string_view q) {
-  if (!q.empty() && q.front() == '?') q.remove_prefix(1);
   ListQuery out;
   while (!q.empty()) {
     const std::size_t amp = q.find('&');

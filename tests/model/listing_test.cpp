@@ -23,7 +23,8 @@ TEST(ListQuery, TableOfInputs) {
       {"page_size=50", ListQuery{1, 50}, ""},
       {"page=2&page_size=50", ListQuery{2, 50}, ""},
       {"page_size=100&page=3", ListQuery{3, 100}, ""},
-      {"?page=4", ListQuery{4, 10}, ""},
+      {"?page=4", ListQuery{1, 10}, ""},  // a parameter named "?page": not page
+      {"?page=x&page=4", ListQuery{4, 10}, ""},
       {"page=2.0", ListQuery{2, 10}, ""},
       {"page=2e0", ListQuery{2, 10}, ""},
       {"page=2E%2B0", ListQuery{2, 10}, ""},
@@ -204,7 +205,8 @@ TEST(TokenPath, Classification) {
 
 TEST(PagePastInt64, IsAPositiveIntegerTooLargeForInt64WithAValidPageSize) {
   EXPECT_TRUE(page_past_int64("page=9223372036854775808"));
-  EXPECT_TRUE(page_past_int64("?page=44444444444444444444444444444441&page_size=2"));
+  EXPECT_TRUE(page_past_int64("page=44444444444444444444444444444441&page_size=2"));
+  EXPECT_FALSE(page_past_int64("?page=44444444444444444444444444444441&page_size=2"));
   EXPECT_TRUE(page_past_int64("page=1e30&page_size=100"));
   EXPECT_FALSE(page_past_int64("page=9223372036854775807"));  // fits: an ordinary page
   EXPECT_FALSE(page_past_int64("page=-99999999999999999999"));

@@ -783,6 +783,17 @@ std::vector<RuleCase> build_cases() {
     auto honest = w.honest(get("/v2/access-tokens?page=2&page_size=2", jwt));
     return w.judge(get("/v2/access-tokens?page=2.5&page_size=2", jwt), honest);
   }));
+  // "/v2/access-tokens??page=2.5": the query is "?page=2.5", whose one parameter is named "?page"
+  // and ignored, as Django reads it (session_fuzzer found the oracle reading it as page).
+  c.push_back(accept("6", "a parameter named ?page is not page", [three](World& w) {
+    auto jwt = three(w);
+    auto honest = w.honest(get("/v2/access-tokens", jwt));
+    return w.judge(get("/v2/access-tokens??page=2.5", jwt), honest);
+  }));
+  c.push_back(reject("6", "a query of ?page alone returns 400", [three](World& w) {
+    auto jwt = three(w);
+    return w.judge(get("/v2/access-tokens??page", jwt), hub_error(400));
+  }));
   c.push_back(reject("6", "a valid query returns 400", [three](World& w) {
     auto jwt = three(w);
     return w.judge(get("/v2/access-tokens?page=1&page_size=100", jwt), hub_error(400));
