@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
   int requests = 3000;    // per client, concurrent runs
   int sequential = 5000;  // single-client runs
   int entries = 10000;    // cassette load
-  int rounds = 3;         // measured direct/proxied rounds
+  int rounds = 5;         // measured direct/proxied rounds
   int appends = 100000;   // recording without the network
   std::string only;       // throughput | append | sequential | replay | load; empty: all
   for (int i = 1; i + 1 < argc; i += 2) {
