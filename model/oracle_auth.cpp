@@ -589,7 +589,9 @@ void Judge::two_factor_login() {
 
 void Judge::registry() {
   const int st = rs_.status;
-  bool has_service = false;
+  // Only a request for the registry's own service must not get a 400: the contract names no other
+  // service, so a 400 for another one (or none) is allowed, as is an answer.
+  bool for_registry = false;
   bool malformed_scope = false;
   struct Wanted {
     std::string type;
@@ -623,7 +625,9 @@ void Judge::registry() {
   };
   for (const auto& [k, v] : parse_query(rq_.query)) {
     if (k == "service") {
-      has_service = true;
+      // The last value counts, as Django's QueryDict.get reads it: "service=registry.docker.io
+      // &service" asks for the service "" (session_fuzzer).
+      for_registry = v == kRegistryService;
     } else if (k == "scope") {
       // A value with a space is either one entry with odd actions or, as many token services
       // (and the reference server) read it, several space-separated entries. The contract does
@@ -704,7 +708,7 @@ void Judge::registry() {
     return;
   }
   if (st == 400) {
-    if (!malformed_auth && !malformed_scope && has_service) {
+    if (!malformed_auth && !malformed_scope && for_registry) {
       violate("1", what() +
                        " returned 400 to a well-formed request; R1 answers 200 or 401 "
                        "(contract 1)");

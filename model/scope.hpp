@@ -12,11 +12,14 @@
 
 namespace patrol::model {
 
+// The `service` of the registry token service (R1), where scopes take effect (contract 5).
+inline constexpr std::string_view kRegistryService = "registry.docker.io";
+
 // Ordered from weakest to strongest so that comparison follows implication.
 enum class Scope : std::uint8_t { kPublicRead = 0, kRead = 1, kWrite = 2, kAdmin = 3 };
 
-inline constexpr std::array<Scope, 4> kAllScopes = {Scope::kPublicRead, Scope::kRead,
-                                                    Scope::kWrite, Scope::kAdmin};
+inline constexpr std::array<Scope, 4> kAllScopes = {Scope::kPublicRead, Scope::kRead, Scope::kWrite,
+                                                    Scope::kAdmin};
 
 // Returns the wire string: "repo:public_read", "repo:read", "repo:write", "repo:admin".
 std::string_view to_string(Scope scope);

@@ -30,6 +30,7 @@
 #include "model/http_message.hpp"
 #include "model/result.hpp"
 #include "model/rfc3339.hpp"
+#include "model/scope.hpp"
 #include "server/faults.hpp"
 
 namespace patrol::server {
@@ -39,7 +40,7 @@ inline constexpr std::string_view kClockRoute = "/_patrol/clock";
 // `iss` of every JWT the server signs.
 inline constexpr std::string_view kIssuer = "patrol-reference";
 // `service` the registry token service answers for.
-inline constexpr std::string_view kRegistryService = "registry.docker.io";
+inline constexpr std::string_view kRegistryService = model::kRegistryService;
 // Request bodies above this size are refused with 413.
 inline constexpr std::size_t kMaxRequestBodyBytes = 1u << 20;
 // X-RateLimit-Limit advertised when no limit is enforced (nothing is ever consumed from it).

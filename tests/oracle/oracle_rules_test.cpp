@@ -112,6 +112,19 @@ std::vector<RuleCase> build_cases() {
   c.push_back(reject("1", "a status outside HTTP", [](World& w) {
     return w.judge(post("/v2/auth/token", auth("alice", "x")), response(42));
   }));
+  // R1: a 400 is wrong only for the registry's own service. The last `service` value counts, as
+  // Django reads a query (session_fuzzer: "...&service" asks for the service "").
+  c.push_back(accept("1", "R1 may refuse a request whose last service is empty", [](World& w) {
+    return w.judge(basic(registry_target("alice/public-app", "pull") + "&service", "alice",
+                         "alice-password-1"),
+                   hub_error(400));
+  }));
+  c.push_back(reject("1", "R1 refuses a well-formed request with 400", [](World& w) {
+    return w.judge(basic("/token?service=x&scope=repository:alice/public-app:pull"
+                         "&service=registry.docker.io",
+                         "alice", "alice-password-1"),
+                   hub_error(400));
+  }));
 
   // ---- 2: the token object -------------------------------------------------------------------
   c.push_back(accept("2", "the honest GET", [](World& w) {
