@@ -27,6 +27,7 @@
 #include "model/fixture.hpp"
 #include "recorder/har_format.hpp"
 #include "recorder/matcher.hpp"
+#include "recorder/net.hpp"
 #include "recorder/proxy.hpp"
 #include "recorder/replay_server.hpp"
 #include "recorder/writer.hpp"
@@ -44,6 +45,23 @@ using bench::cpu_seconds;
 using Run = bench::LoadResult;
 
 double percentile(const Run& r, double p) { return r.percentile_us(p); }
+
+// The workload's cycle of 10 requests per connection: list, get, get, get, get, list, get, patch,
+// get, get (70% E3, 20% E2, 10% E4).
+enum class Step : std::uint8_t { kList, kGet, kPatch };
+Step step_of(int n) {
+  switch (n % 10) {
+    case 0:
+    case 5:
+      return Step::kList;
+    case 7:
+      return Step::kPatch;
+    default:
+      return Step::kGet;
+  }
+}
+constexpr const char* kListTarget = "/v2/access-tokens?page_size=10";
+constexpr const char* kPatchBody = R"({"token_label":"bench-renamed"})";
 
 // `clients` keep-alive connections each log in and create a token (through the port measured,
 // so a proxy records those too), then send `per_client` requests (70% E3, 20% E2, 10% E4) from
@@ -76,22 +94,20 @@ Run workload(int port, int clients, int per_client) {
   }
   return bench::run_load(port, clients, 600, [&](int i) -> bench::Script {
     const Setup& setup = setups[static_cast<std::size_t>(i)];
-    const std::string list =
-        bench::http_request("GET", "/v2/access-tokens?page_size=10", setup.auth);
-    const std::string patch =
-        bench::http_request("PATCH", setup.item, setup.auth, R"({"token_label":"bench-renamed"})");
+    const std::string list = bench::http_request("GET", kListTarget, setup.auth);
+    const std::string patch = bench::http_request("PATCH", setup.item, setup.auth, kPatchBody);
     const std::string get = bench::http_request("GET", setup.item, setup.auth);
     return [list, patch, get, n = 0, per_client](const bench::Response*) mutable -> std::string {
       if (n >= per_client) return {};
-      switch (n++ % 10) {
-        case 0:
-        case 5:
+      switch (step_of(n++)) {
+        case Step::kList:
           return list;
-        case 7:
+        case Step::kPatch:
           return patch;
-        default:
-          return get;
+        case Step::kGet:
+          break;
       }
+      return get;
     };
   });
 }
@@ -136,19 +152,18 @@ Recording recording_proxy(const std::string& upstream, const std::string& path,
 }
 
 // The interactions the workload makes, as the proxy would hand them to the writer: one login,
-// 16 creates, then a cycle of 10 (list, get x7, patch, list) with real JWTs, uuids and bodies.
+// 16 creates, then one cycle of step_of() with real JWTs, uuids and bodies.
 std::vector<recorder::Interaction> sample_interactions(int port) {
   httplib::Client c("127.0.0.1", port);
   c.set_keep_alive(true);
   std::vector<recorder::Interaction> out;
   auto exchange = [&](const std::string& method, const std::string& target, const std::string& auth,
                       const std::string& body) {
-    httplib::Headers headers{{"Accept", "*/*"}, {"User-Agent", "cpp-httplib/" CPPHTTPLIB_VERSION}};
-    if (!auth.empty()) headers.emplace("Authorization", "Bearer " + auth);
     httplib::Request req;
     req.method = method;
     req.path = target;
-    req.headers = headers;
+    req.headers = {{"Accept", "*/*"}, {"User-Agent", "cpp-httplib/" CPPHTTPLIB_VERSION}};
+    if (!auth.empty()) req.headers.emplace("Authorization", "Bearer " + auth);
     req.body = body;
     if (!body.empty()) req.headers.emplace("Content-Type", "application/json");
     auto res = c.send(req);
@@ -167,8 +182,10 @@ std::vector<recorder::Interaction> sample_interactions(int port) {
     for (const auto& [k, v] : req.headers) it.request.headers.add(k, v);
     it.request.headers.add("Accept-Encoding", "identity");
     it.response.status = res->status;
-    for (const auto& [k, v] : res->headers) {
-      if (k != "Content-Length" && k != "Keep-Alive" && k != "Connection") {
+    const std::string connection = res->get_header_value("Connection");
+    for (const auto& [k, v] : res->headers) {  // as the proxy keeps them
+      if (!recorder::is_hop_by_hop(k, connection) &&
+          !model::header_name_equal(k, "Content-Length")) {
         it.response.headers.add(k, v);
       }
     }
@@ -187,12 +204,16 @@ std::vector<recorder::Interaction> sample_interactions(int port) {
   std::string item =
       "/v2/access-tokens/" + nlohmann::json::parse(created)["uuid"].get<std::string>();
   for (int n = 0; n < 10; ++n) {
-    if (n == 0 || n == 5) {
-      exchange("GET", "/v2/access-tokens?page_size=10", jwt, "");
-    } else if (n == 7) {
-      exchange("PATCH", item, jwt, R"({"token_label":"bench-renamed"})");
-    } else {
-      exchange("GET", item, jwt, "");
+    switch (step_of(n)) {
+      case Step::kList:
+        exchange("GET", kListTarget, jwt, "");
+        break;
+      case Step::kPatch:
+        exchange("PATCH", item, jwt, kPatchBody);
+        break;
+      case Step::kGet:
+        exchange("GET", item, jwt, "");
+        break;
     }
   }
   return out;
