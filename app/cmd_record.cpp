@@ -21,7 +21,10 @@ const std::vector<OptionSpec> kOptions = {
     {"fixture", true, false,
      "accounts whose passwords/codes get named placeholders (default: built-in)", "FILE"},
     {"durable", false, false, "fsync each interaction before answering the client"},
-    {"threads", true, false, "connections served at once (default 64)", "N"},
+    {"threads", true, false,
+     "worker threads: exchanges with an https upstream at once, and --durable appends "
+     "(default 64; connections are not limited by it)",
+     "N"},
     {"ca-file", true, false, "PEM bundle to verify an https upstream", "FILE"},
 };
 

@@ -145,6 +145,27 @@ void to_server_response(model::HttpResponse&& in, httplib::Response& out) {
   out.body = std::move(in.body);
 }
 
+bool is_decodable_coding(std::string_view coding) {
+  return coding == "gzip" || coding == "deflate" || coding == "br";
+}
+
+std::optional<std::string> decode_content(std::string_view coding, std::string_view body) {
+  std::unique_ptr<httplib::detail::decompressor> d;
+  if (coding == "gzip" || coding == "deflate") {
+    d = std::make_unique<httplib::detail::gzip_decompressor>();
+  } else if (coding == "br") {
+    d = std::make_unique<httplib::detail::brotli_decompressor>();
+  }
+  if (!d || !d->is_valid()) return std::nullopt;
+  std::string out;
+  bool ok = d->decompress(body.data(), body.size(), [&](const char* data, std::size_t n) {
+    out.append(data, n);
+    return out.size() <= kMaxBody;
+  });
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 Result<std::unique_ptr<UpstreamPool>> UpstreamPool::create(UpstreamOptions options) {
   auto url = http::parse_base_url(options.base_url);
   if (!url.ok()) return make_error(url.error().kind, "--upstream: " + url.error().message);

@@ -58,6 +58,11 @@ void to_server_response(const model::HttpResponse& in, httplib::Response& out);
 // The same, taking the body over instead of copying it.
 void to_server_response(model::HttpResponse&& in, httplib::Response& out);
 
+// True for the content codings patrol decodes (gzip, deflate, br).
+bool is_decodable_coding(std::string_view coding);
+// Decodes a body in one of those codings; nullopt when the bytes are not valid in it.
+std::optional<std::string> decode_content(std::string_view coding, std::string_view body);
+
 struct UpstreamOptions {
   std::string base_url;  // "http://127.0.0.1:8080" or "https://hub.docker.com"
   std::chrono::milliseconds connect_timeout{5000};
@@ -83,6 +88,12 @@ class UpstreamPool {
   const std::string& origin() const { return origin_; }
   // The Host header value for the upstream.
   const std::string& host_header() const { return host_header_; }
+  bool is_https() const { return scheme_ == "https"; }
+  // Host (without brackets) and port to connect to, and the base URL's path, put before targets.
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  const std::string& path_prefix() const { return path_prefix_; }
+  const UpstreamOptions& options() const { return options_; }
 
  private:
   UpstreamPool() = default;

@@ -2,29 +2,31 @@
 // (minus hop-by-hop) and body byte-exact to one upstream, serves many clients at once, and
 // appends every completed interaction to a CassetteWriter before the client sees the response,
 // so whatever a client saw completed is in the journal.
+//
+// It is event-driven: a few epoll threads own every client connection and, for a plain-HTTP
+// upstream, every upstream connection, framing HTTP/1.1 with recorder/wire.hpp. A request costs
+// no thread hand-off, so the proxy adds little more than its two extra sockets' system calls.
+// HTTPS upstream exchanges and fsync-each appends block, so they run on a pool of worker threads.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "model/result.hpp"
 #include "recorder/net.hpp"
 #include "recorder/writer.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace patrol::recorder {
 
 struct ProxyOptions {
   UpstreamOptions upstream;
   ListenAddress listen;
-  std::size_t threads = 64;  // connections served at once
+  // Worker threads for what would block an event loop: exchanges with an HTTPS upstream (so
+  // this many are forwarded at once) and appends under Durability::kSyncEach.
+  std::size_t threads = 64;
+  std::size_t event_threads = 0;  // epoll threads; 0: one per CPU, at most 4
   // Called with a one-line, redacted description of each failure (upstream unreachable,
   // journal write failed); may be called from many threads.
   std::function<void(const std::string&)> on_error;
@@ -43,22 +45,18 @@ class RecordingProxy {
   // Stops accepting, finishes the requests in flight and returns. Idempotent.
   void stop();
 
-  std::size_t forwarded() const { return forwarded_.load(); }
-  std::size_t failures() const { return failures_.load(); }
+  // Interactions forwarded and recorded.
+  std::size_t forwarded() const;
+  // Requests answered with the proxy's own 502 or 504 (upstream or journal failed).
+  std::size_t failures() const;
+
+  struct Impl;
 
  private:
   RecordingProxy() = default;
-  void handle(const httplib::Request& req, httplib::Response& res);
-  void fail(httplib::Response& res, int status, const std::string& message);
-
-  ProxyOptions options_;
-  CassetteWriter* writer_ = nullptr;
-  std::unique_ptr<UpstreamPool> upstream_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<Impl> impl_;
   int port_ = 0;
-  std::atomic<std::size_t> forwarded_{0};
-  std::atomic<std::size_t> failures_{0};
+  std::string host_;
 };
 
 }  // namespace patrol::recorder

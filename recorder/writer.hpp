@@ -76,6 +76,7 @@ class CassetteWriter {
   // Number of interactions appended.
   std::size_t size() const { return count_.load(); }
   const std::string& path() const { return path_; }
+  Durability durability() const { return durability_; }
   // The redactor of this cassette, for redacting log lines consistently with it.
   Redactor& redactor() { return redactor_; }
 
