@@ -25,6 +25,7 @@
 #include "tests/recorder/har_validator.hpp"
 #include "tests/recorder/sessions.hpp"
 #include "tests/recorder/test_util.hpp"
+#include "tests/server/tls_test_cert.hpp"
 
 namespace patrol::recorder {
 namespace {
@@ -284,19 +285,35 @@ struct Recorded {
   std::vector<std::string> errors;
 };
 
+struct SessionSetup {
+  // The reference server serves HTTPS with this certificate (the proxy's upstream exchanges
+  // then go through its worker threads).
+  std::optional<server::testing::TestCertificate> tls;
+  Durability durability = Durability::kFlushBehind;
+};
+
 // Records one scripted session against a fresh reference server through the proxy.
-Recorded record_session(const testing::NamedSession& session, ScratchDir& dir) {
+Recorded record_session(const testing::NamedSession& session, ScratchDir& dir,
+                        const SessionSetup& setup = {}) {
   Recorded out;
   server::ServerOptions so;
   so.manual_clock = true;
   auto core = server::ServerCore::create(so);
-  auto listener = server::Listener::start(**core);
+  server::ListenerOptions lo;
+  if (setup.tls) {
+    lo.tls_cert_file = setup.tls->cert_file;
+    lo.tls_key_file = setup.tls->key_file;
+  }
+  auto listener = server::Listener::start(**core, lo);
   std::string path = dir.file(std::string(session.name) + ".har");
   WriterOptions wo;
   wo.declared = declared_from_fixture(model::default_fixture());
+  wo.durability = setup.durability;
   auto writer = CassetteWriter::open(path, wo);
   ProxyOptions po;
   po.upstream.base_url = (*listener)->base_url();
+  if (setup.tls) po.upstream.ca_file = setup.tls->cert_file;
+  po.threads = 2;
   auto proxy = RecordingProxy::start(po, **writer);
   std::size_t sent = 0;
   {
@@ -368,6 +385,27 @@ TEST_P(ReferenceSessions, RecordVerifyReplayAndServeBack) {
 
 INSTANTIATE_TEST_SUITE_P(Golden, ReferenceSessions, ::testing::ValuesIn(testing::golden_sessions()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Proxy, HttpsUpstreamAndFsyncEachAppendsGoThroughTheWorkers) {
+  // Both block, so the event loops hand them to the worker threads and take the results back.
+  auto cert = server::testing::make_test_certificate(::testing::TempDir());
+  ASSERT_TRUE(cert);
+  ScratchDir dir;
+  SessionSetup setup;
+  setup.tls = cert;
+  setup.durability = Durability::kSyncEach;
+  const auto& session = testing::golden_sessions().front();
+  Recorded rec = record_session(session, dir, setup);
+  server::testing::remove_test_certificate(*cert);
+  ASSERT_TRUE(rec.errors.empty()) << rec.errors[0];
+  ASSERT_FALSE(rec.cassette.entries.empty());
+  for (const auto& e : rec.cassette.entries) {
+    EXPECT_EQ(e.origin.rfind("https://127.0.0.1:", 0), 0u) << e.origin;
+  }
+  auto report = verify_cassette(rec.cassette, model::Profile::hub(), model::default_fixture());
+  EXPECT_EQ(report.judged + report.skipped, rec.cassette.entries.size());
+  EXPECT_TRUE(report.findings.empty());
+}
 
 TEST(ReplayServer, UnmatchedRequestGetsADiagnosticNamingTheNearest) {
   Cassette c;
