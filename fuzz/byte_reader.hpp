@@ -1,4 +1,4 @@
-// Reads a fuzz input front to back: lines and delimited fields.
+// Reads a fuzz input front to back: single bytes, lines and delimited fields.
 // Ours rather than clang's FuzzedDataProvider (which reads integers from the end and exists only
 // under clang), so one corpus file means the same thing in the gcc replay and under libFuzzer, and
 // text seeds stay hand-writable. Reading past the end yields empty values, never an error.
@@ -19,6 +19,12 @@ class ByteReader {
   explicit ByteReader(std::string_view text) : text_(text) {}
 
   bool empty() const { return pos_ >= text_.size(); }
+
+  // Returns the next byte and consumes it; 0 past the end.
+  std::uint8_t byte() {
+    if (pos_ >= text_.size()) return 0;
+    return static_cast<std::uint8_t>(text_[pos_++]);
+  }
 
   // Returns everything not read yet and consumes it.
   std::string_view rest() {

@@ -63,6 +63,11 @@ fail() { echo "ossfuzz_emulate: $*" >&2; failures=$((failures + 1)); }
 for source in "$fuzz_dir"/*_fuzzer.cpp; do
   target=$(basename "$source" .cpp)
   [ -x "$OUT/$target" ] || { fail "$target: no binary in \$OUT"; continue; }
+  # ClusterFuzz runs the binary where no -dev package is installed: a library such as OpenSSL or
+  # libhttp-parser must be linked statically. (libstdc++ only here: OSS-Fuzz links libc++ in.)
+  shared=$(ldd "$OUT/$target" | awk '{print $1}' |
+    grep -Ev '^(linux-vdso\.so|/lib64/ld-linux|ld-linux|libc\.so|libm\.so|libstdc\+\+\.so|libgcc_s\.so|libpthread\.so|libdl\.so|librt\.so)' || true)
+  [ -z "$shared" ] || fail "$target: needs shared libraries a runner lacks:" $shared
   zip="$OUT/${target}_seed_corpus.zip"
   [ -s "$zip" ] || { fail "$target: no seed corpus in \$OUT"; continue; }
   for extra in dict options; do

@@ -13,6 +13,13 @@ void trim_value(std::string& v) {
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
 }
 
+// RFC 9112 5.1: no whitespace in a field name or between it and the colon. Debian builds
+// libhttp-parser with HTTP_PARSER_STRICT=0, which takes spaces in names and still frames the
+// body by "Content-Length :" or "Transfer-Encoding :", names the proxy would not know to strip.
+bool has_space(std::string_view name) {
+  return name.find_first_of(" \t") != std::string_view::npos;
+}
+
 void append_number(std::string& out, std::size_t n) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
@@ -61,6 +68,10 @@ struct RequestReader::Callbacks {
     r.request_.keep_alive = http_should_keep_alive(p) != 0;
     r.request_.http10 = p->http_major == 1 && p->http_minor == 0;
     for (auto& [name, value] : r.request_.headers) {
+      if (has_space(name) || name.empty()) {
+        r.fail(400, "malformed request: whitespace in the header name '" + name + "'");
+        return -1;
+      }
       trim_value(value);
       if (model::header_name_equal(name, "Expect") &&
           model::header_name_equal(value, "100-continue"))
@@ -183,7 +194,14 @@ struct ResponseReader::Callbacks {
     auto& r = self(p);
     r.head_complete_ = true;
     r.response_.status = p->status_code;
-    for (auto& h : r.response_.headers.entries) trim_value(h.second);
+    for (auto& [name, value] : r.response_.headers.entries) {
+      trim_value(name);  // a proxy removes whitespace before the colon (RFC 9112 5.1)
+      if (has_space(name) || name.empty()) {
+        r.fail("malformed upstream response: whitespace in the header name '" + name + "'");
+        return -1;
+      }
+      trim_value(value);
+    }
     if (p->status_code == 101) {
       r.fail("upstream switched protocols (101), which patrol record does not proxy");
       return -1;
