@@ -24,8 +24,8 @@ namespace patrol::recorder {
 // When append() returns relative to the disk.
 enum class Durability : std::uint8_t {
   // Once the entry is written to the journal: it survives a kill -9 of the recorder. A background
-  // thread fsyncs behind the writers at most every 10 ms, so an OS crash or power loss loses at
-  // most the interactions of the last ~10 ms.
+  // thread fsyncs behind the writers once a second at most, so an OS crash or power loss loses at
+  // most the interactions of the last second.
   kFlushBehind,
   // Once the entry is fsync'd: it survives power loss. Concurrent appends share one fsync.
   kSyncEach,
