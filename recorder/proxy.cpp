@@ -58,6 +58,11 @@ bool is_framing(std::string_view name) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+bool is_idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+         method == "OPTIONS" || method == "TRACE";
+}
+
 std::string address_text(const sockaddr_storage& addr) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (addr.ss_family == AF_INET) {
@@ -731,11 +736,22 @@ void Loop::record_and_respond(Client& c, wire::Response&& response) {
 
 void Loop::forward(Client& c) {
   Upstream* u = nullptr;
-  if (!idle_.empty() && !c.retried) {
+  bool idempotent = is_idempotent(c.it.request.method);
+  while (!idle_.empty() && !c.retried) {
     u = idle_.back();
     idle_.pop_back();
+    // A request that may not be sent twice goes only on a connection the upstream has not
+    // closed since (its FIN can be in this very round of events): one peek tells.
+    char byte;
+    if (!idempotent && ::recv(u->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+      close_upstream(u);
+      u = nullptr;
+      continue;
+    }
     u->reused = true;
-  } else {
+    break;
+  }
+  if (u == nullptr) {
     auto owned = std::make_unique<Upstream>();
     u = owned.get();
     upstreams_.emplace(u, std::move(owned));
@@ -889,8 +905,9 @@ void Loop::read_upstream(Upstream& u) {
 
 void Loop::upstream_failed(Upstream& u, model::ErrorKind kind, const std::string& why) {
   Client& c = *u.client;
-  bool may_retry =
-      u.reused && !u.reader.started() && !c.retried && kind != model::ErrorKind::kTimeout;
+  // RFC 9110 9.2.2: only an idempotent request may be sent again without asking the client.
+  bool may_retry = u.reused && !u.reader.started() && !c.retried &&
+                   kind != model::ErrorKind::kTimeout && is_idempotent(c.it.request.method);
   u.client = nullptr;
   c.upstream = nullptr;
   close_upstream(&u);

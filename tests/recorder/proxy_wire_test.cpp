@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -1009,6 +1010,65 @@ TEST(ProxyWire, ObsTextHeaderValueIsForwardedUnchanged) {
   // HAR header values are JSON strings, so the cassette keeps the header but not its non-UTF-8
   // bytes verbatim.
   EXPECT_TRUE(entries[0].request.headers.has("X-Bin"));
+}
+
+// An upstream that answers its first request on a keep-alive connection, then reads the second
+// and closes without answering (it gave up on the connection as the request arrived), then
+// answers everything.
+RawUpstream::Script closes_on_second_request() {
+  auto seen = std::make_shared<std::atomic<int>>(0);
+  return [seen](RawUpstream& u, int fd, const WireMessage& request) {
+    if (seen->fetch_add(1) == 1) return false;
+    return RawUpstream::echo(u, fd, request);
+  };
+}
+
+TEST(ProxyWire, IdempotentRequestOnAConnectionTheUpstreamDroppedIsSentAgain) {
+  RawUpstream upstream(closes_on_second_request());
+  Recording rec;
+  ASSERT_TRUE(rec.start(options_for(upstream)));
+  {
+    Conn c(rec.port());
+    ASSERT_TRUE(c.ok());
+    WireMessage first, second;
+    ASSERT_TRUE(c.send("GET /first HTTP/1.1\r\nHost: proxy\r\n\r\n"));
+    ASSERT_TRUE(c.read_response(first));
+    EXPECT_EQ(first.status(), 200);
+    ASSERT_TRUE(c.send("GET /second HTTP/1.1\r\nHost: proxy\r\n\r\n"));
+    ASSERT_TRUE(c.read_response(second));
+    EXPECT_EQ(second.status(), 200);
+    EXPECT_EQ(second.body, "echo:/second");
+  }
+  // The second GET reached the upstream twice: on the pooled connection, then on a new one.
+  EXPECT_EQ(upstream.requests().size(), 3u);
+  std::vector<Interaction> entries;
+  ASSERT_TRUE(rec.finish(entries));
+  EXPECT_EQ(rec.proxy().failures(), 0u);
+  EXPECT_EQ(targets(entries), (std::vector<std::string>{"/first", "/second"}));
+}
+
+TEST(ProxyWire, NonIdempotentRequestOnAConnectionTheUpstreamDroppedIsNotSentAgain) {
+  // RFC 9110 9.2.2: the upstream may have applied the POST before it closed; a proxy must not
+  // apply it twice, so the client gets a 502 and decides.
+  RawUpstream upstream(closes_on_second_request());
+  Recording rec;
+  ASSERT_TRUE(rec.start(options_for(upstream)));
+  {
+    Conn c(rec.port());
+    ASSERT_TRUE(c.ok());
+    WireMessage first, second;
+    ASSERT_TRUE(c.send("GET /first HTTP/1.1\r\nHost: proxy\r\n\r\n"));
+    ASSERT_TRUE(c.read_response(first));
+    EXPECT_EQ(first.status(), 200);
+    ASSERT_TRUE(c.send("POST /second HTTP/1.1\r\nHost: proxy\r\nContent-Length: 2\r\n\r\n{}"));
+    ASSERT_TRUE(c.read_response(second));
+    EXPECT_EQ(second.status(), 502);
+  }
+  EXPECT_EQ(upstream.requests().size(), 2u);
+  std::vector<Interaction> entries;
+  ASSERT_TRUE(rec.finish(entries));
+  EXPECT_EQ(rec.proxy().failures(), 1u);
+  EXPECT_EQ(targets(entries), std::vector<std::string>{"/first"});
 }
 
 }  // namespace
