@@ -20,6 +20,23 @@ bool has_space(std::string_view name) {
   return name.find_first_of(" \t") != std::string_view::npos;
 }
 
+using FieldList = std::vector<std::pair<std::string, std::string>>;
+
+// libhttp-parser hands a field over in pieces: a name piece after a value piece starts a field.
+void add_name_piece(FieldList& fields, bool& in_value, std::string_view piece) {
+  if (in_value || fields.empty()) {
+    fields.emplace_back(std::string(piece), std::string());
+    in_value = false;
+  } else {
+    fields.back().first.append(piece);
+  }
+}
+
+void add_value_piece(FieldList& fields, bool& in_value, std::string_view piece) {
+  fields.back().second.append(piece);
+  in_value = true;
+}
+
 void append_number(std::string& out, std::size_t n) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
@@ -45,20 +62,12 @@ struct RequestReader::Callbacks {
     auto& r = self(p);
     // After the head, a chunked body's trailer field: dropped. RFC 9110 6.5.1 forbids merging it
     // into the header section, where it could claim Expect, framing or routing too late.
-    if (r.head_complete_) return 0;
-    if (r.in_value_ || r.request_.headers.empty()) {
-      r.request_.headers.emplace_back(std::string(at, n), std::string());
-      r.in_value_ = false;
-    } else {
-      r.request_.headers.back().first.append(at, n);
-    }
+    if (!r.head_complete_) add_name_piece(r.request_.headers, r.in_value_, {at, n});
     return 0;
   }
   static int on_header_value(http_parser* p, const char* at, std::size_t n) {
     auto& r = self(p);
-    if (r.head_complete_) return 0;
-    r.request_.headers.back().second.append(at, n);
-    r.in_value_ = true;
+    if (!r.head_complete_) add_value_piece(r.request_.headers, r.in_value_, {at, n});
     return 0;
   }
   static int on_headers_complete(http_parser* p) {
@@ -173,21 +182,13 @@ struct ResponseReader::Callbacks {
   }
   static int on_header_field(http_parser* p, const char* at, std::size_t n) {
     auto& r = self(p);
-    if (r.head_complete_) return 0;  // a trailer field, dropped as a request's is
-    auto& entries = r.response_.headers.entries;
-    if (r.in_value_ || entries.empty()) {
-      entries.emplace_back(std::string(at, n), std::string());
-      r.in_value_ = false;
-    } else {
-      entries.back().first.append(at, n);
-    }
+    // A trailer field is dropped, as a request's is.
+    if (!r.head_complete_) add_name_piece(r.response_.headers.entries, r.in_value_, {at, n});
     return 0;
   }
   static int on_header_value(http_parser* p, const char* at, std::size_t n) {
     auto& r = self(p);
-    if (r.head_complete_) return 0;
-    r.response_.headers.entries.back().second.append(at, n);
-    r.in_value_ = true;
+    if (!r.head_complete_) add_value_piece(r.response_.headers.entries, r.in_value_, {at, n});
     return 0;
   }
   static int on_headers_complete(http_parser* p) {

@@ -1023,22 +1023,26 @@ RawUpstream::Script closes_on_second_request() {
   };
 }
 
+// Sends GET /first, then `second`, on one connection; returns the second response.
+WireMessage first_then(Recording& rec, const std::string& second) {
+  Conn c(rec.port());
+  WireMessage first, out;
+  EXPECT_TRUE(c.ok());
+  EXPECT_TRUE(c.send("GET /first HTTP/1.1\r\nHost: proxy\r\n\r\n"));
+  EXPECT_TRUE(c.read_response(first));
+  EXPECT_EQ(first.status(), 200);
+  EXPECT_TRUE(c.send(second));
+  EXPECT_TRUE(c.read_response(out));
+  return out;
+}
+
 TEST(ProxyWire, IdempotentRequestOnAConnectionTheUpstreamDroppedIsSentAgain) {
   RawUpstream upstream(closes_on_second_request());
   Recording rec;
   ASSERT_TRUE(rec.start(options_for(upstream)));
-  {
-    Conn c(rec.port());
-    ASSERT_TRUE(c.ok());
-    WireMessage first, second;
-    ASSERT_TRUE(c.send("GET /first HTTP/1.1\r\nHost: proxy\r\n\r\n"));
-    ASSERT_TRUE(c.read_response(first));
-    EXPECT_EQ(first.status(), 200);
-    ASSERT_TRUE(c.send("GET /second HTTP/1.1\r\nHost: proxy\r\n\r\n"));
-    ASSERT_TRUE(c.read_response(second));
-    EXPECT_EQ(second.status(), 200);
-    EXPECT_EQ(second.body, "echo:/second");
-  }
+  WireMessage second = first_then(rec, "GET /second HTTP/1.1\r\nHost: proxy\r\n\r\n");
+  EXPECT_EQ(second.status(), 200);
+  EXPECT_EQ(second.body, "echo:/second");
   // The second GET reached the upstream twice: on the pooled connection, then on a new one.
   EXPECT_EQ(upstream.requests().size(), 3u);
   std::vector<Interaction> entries;
@@ -1053,17 +1057,9 @@ TEST(ProxyWire, NonIdempotentRequestOnAConnectionTheUpstreamDroppedIsNotSentAgai
   RawUpstream upstream(closes_on_second_request());
   Recording rec;
   ASSERT_TRUE(rec.start(options_for(upstream)));
-  {
-    Conn c(rec.port());
-    ASSERT_TRUE(c.ok());
-    WireMessage first, second;
-    ASSERT_TRUE(c.send("GET /first HTTP/1.1\r\nHost: proxy\r\n\r\n"));
-    ASSERT_TRUE(c.read_response(first));
-    EXPECT_EQ(first.status(), 200);
-    ASSERT_TRUE(c.send("POST /second HTTP/1.1\r\nHost: proxy\r\nContent-Length: 2\r\n\r\n{}"));
-    ASSERT_TRUE(c.read_response(second));
-    EXPECT_EQ(second.status(), 502);
-  }
+  WireMessage second =
+      first_then(rec, "POST /second HTTP/1.1\r\nHost: proxy\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(second.status(), 502);
   EXPECT_EQ(upstream.requests().size(), 2u);
   std::vector<Interaction> entries;
   ASSERT_TRUE(rec.finish(entries));
