@@ -1,7 +1,8 @@
 // Socket-level helpers shared by the recording proxy and the replay server: listen-address
-// parsing, explicit cpp-httplib server tuning (Debian 0.11 defaults serve 8 connections and drop
-// keep-alive after 5 requests), a pooled keep-alive upstream client that forwards request targets
-// byte-exact, and hop-by-hop header filtering (RFC 9110 section 7.6.1).
+// parsing, explicit cpp-httplib server tuning for the replay server (Debian 0.11 defaults serve 8
+// connections and drop keep-alive after 5 requests), the upstream's identity and a pooled
+// keep-alive client that forwards request targets byte-exact (the proxy's path to an HTTPS
+// upstream), content decoding, and hop-by-hop header filtering (RFC 9110 section 7.6.1).
 #pragma once
 
 #include <chrono>
