@@ -35,6 +35,8 @@ constexpr const char* kHttplibUserAgent = "cpp-httplib/" CPPHTTPLIB_VERSION;
 constexpr std::size_t kMaxRequestBody = 64u << 20;
 constexpr std::size_t kMaxResponseBody = 1u << 30;
 constexpr std::size_t kReadChunk = 64u << 10;
+// A connection's buffers shrink back to nothing when a large message leaves them bigger.
+constexpr std::size_t kKeptBuffer = 1u << 20;
 constexpr int kBacklog = 1024;
 constexpr int kMaxEvents = 64;
 // A client's request must make progress, and its response be taken, within this; an idle
@@ -471,6 +473,7 @@ bool Loop::receive(Client& c) {
   if (c.in_pos > 0 && c.in_pos == c.in.size()) {
     c.in.clear();
     c.in_pos = 0;
+    if (c.in.capacity() > kKeptBuffer) std::string().swap(c.in);
   }
   for (;;) {
     ssize_t n = ::recv(c.fd, buf_, sizeof buf_, 0);
@@ -517,6 +520,9 @@ void Loop::pump(Client& c) {
         close_client(c);
         return;
       }
+      // An idle connection keeps no bodies: the exchange is recorded and answered.
+      c.it = Interaction{};
+      if (c.out.capacity() > kKeptBuffer) std::string().swap(c.out);
       c.phase = Client::Phase::kReading;
       c.reader.reset();
       c.continue_sent = false;
