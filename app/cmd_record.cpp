@@ -1,5 +1,7 @@
 // `patrol record`: a recording reverse proxy. Every interaction is redacted and journalled as it
 // completes; Ctrl-C (or SIGTERM) turns the journal into the HAR cassette.
+#include <sys/resource.h>
+
 #include <iostream>
 
 #include "app/args.hpp"
@@ -27,6 +29,16 @@ const std::vector<OptionSpec> kOptions = {
      "N"},
     {"ca-file", true, false, "PEM bundle to verify an https upstream", "FILE"},
 };
+
+// Each client costs the proxy two descriptors (its connection and one upstream), and a soft
+// limit of 1024 would refuse clients long before anything else runs out: raise it to the hard one.
+void raise_descriptor_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
 
 void usage(std::ostream& out) {
   out << "usage: patrol record --upstream URL --out FILE.har [--listen ADDR] [options]\n"
@@ -90,6 +102,7 @@ int run_record(int argc, char** argv) {
   }
 
   block_stop_signals();
+  raise_descriptor_limit();
   recorder::WriterOptions wo;
   wo.info.creator_name = "patrol";
   wo.info.creator_version = kVersion;
