@@ -39,9 +39,6 @@ constexpr std::size_t kReadChunk = 64u << 10;
 constexpr std::size_t kKeptBuffer = 1u << 20;
 constexpr int kBacklog = 1024;
 constexpr int kMaxEvents = 64;
-// A client's request must make progress, and its response be taken, within this; an idle
-// keep-alive connection is closed after it.
-constexpr auto kClientTimeout = std::chrono::seconds(30);
 // How often deadlines are checked (and the longest an epoll wait lasts).
 constexpr int kSweepMs = 100;
 
@@ -235,7 +232,8 @@ namespace {
 // One epoll thread: the clients it was given and the upstream connections they use.
 class Loop {
  public:
-  Loop(RecordingProxy::Impl& proxy, bool accepts) : proxy_(proxy), accepts_(accepts) {
+  Loop(RecordingProxy::Impl& proxy, bool accepts)
+      : proxy_(proxy), accepts_(accepts), client_timeout_(proxy.options.client_timeout) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     watch(wake_fd_, &wake_, EPOLLIN);
@@ -308,6 +306,7 @@ class Loop {
 
   RecordingProxy::Impl& proxy_;
   bool accepts_;
+  std::chrono::milliseconds client_timeout_;
   int epfd_ = -1;
   int wake_fd_ = -1;
   Watched wake_{Watched::Kind::kWake};
@@ -424,7 +423,7 @@ void Loop::adopt(int fd, std::string peer) {
   auto owned = std::make_unique<Client>(fd, std::move(peer));
   Client* c = owned.get();
   clients_.emplace(c, std::move(owned));
-  c->deadline = Clock::now() + kClientTimeout;
+  c->deadline = Clock::now() + client_timeout_;
   watch(fd, c, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
   pump(*c);
 }
@@ -506,7 +505,7 @@ void Loop::pump(Client& c) {
         ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
         if (n > 0) {
           c.out_pos += static_cast<std::size_t>(n);
-          c.deadline = Clock::now() + kClientTimeout;
+          c.deadline = Clock::now() + client_timeout_;
           continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -526,7 +525,7 @@ void Loop::pump(Client& c) {
       c.phase = Client::Phase::kReading;
       c.reader.reset();
       c.continue_sent = false;
-      c.deadline = Clock::now() + kClientTimeout;
+      c.deadline = Clock::now() + client_timeout_;
     }
     // Reading: parse what is buffered, then what the socket has.
     c.in_pos += c.reader.feed(std::string_view(c.in).substr(c.in_pos));
@@ -562,7 +561,7 @@ void Loop::pump(Client& c) {
     if (!c.readable) return;
     if (!receive(c)) return;
     if (c.in_pos == c.in.size()) return;  // nothing new after all
-    c.deadline = Clock::now() + kClientTimeout;
+    c.deadline = Clock::now() + client_timeout_;
   }
 }
 

@@ -9,6 +9,7 @@
 // HTTPS upstream exchanges and fsync-each appends block, so they run on a pool of worker threads.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -27,6 +28,9 @@ struct ProxyOptions {
   // this many are forwarded at once) and appends under Durability::kSyncEach.
   std::size_t threads = 64;
   std::size_t event_threads = 0;  // epoll threads; 0: one per CPU, at most 4
+  // A client's request must make progress, and its response be taken, within this; an idle
+  // keep-alive connection is closed after it.
+  std::chrono::milliseconds client_timeout{30000};
   // Called with a one-line, redacted description of each failure (upstream unreachable,
   // journal write failed); may be called from many threads.
   std::function<void(const std::string&)> on_error;

@@ -414,6 +414,22 @@ class Conn {
                               << printable(reader_.pending()) << "'";
   }
 
+  // Whether the peer closes the connection without being sent anything more.
+  AssertionResult closed_unprompted() {
+    switch (reader_.fill()) {
+      case WireReader::Fill::kClosed:
+        return AssertionSuccess();
+      case WireReader::Fill::kFailed:
+        if (reader_.last_errno() == ECONNRESET) return AssertionSuccess();
+        return AssertionFailure() << reader_.describe(WireReader::Fill::kFailed);
+      case WireReader::Fill::kTimedOut:
+        return AssertionFailure() << "connection still open after " << kTimeout.count() << " ms";
+      case WireReader::Fill::kData:
+        break;
+    }
+    return AssertionFailure() << "unexpected bytes: '" << printable(reader_.pending()) << "'";
+  }
+
  private:
   int fd_ = -1;
   std::string error_;
@@ -1065,6 +1081,44 @@ TEST(ProxyWire, NonIdempotentRequestOnAConnectionTheUpstreamDroppedIsNotSentAgai
   ASSERT_TRUE(rec.finish(entries));
   EXPECT_EQ(rec.proxy().failures(), 1u);
   EXPECT_EQ(targets(entries), std::vector<std::string>{"/first"});
+}
+
+TEST(ProxyWire, StalledRequestIsDroppedAfterTheClientTimeout) {
+  RawUpstream upstream;
+  ProxyOptions po = options_for(upstream);
+  po.client_timeout = std::chrono::milliseconds(300);
+  Recording rec;
+  ASSERT_TRUE(rec.start(po));
+  {
+    Conn c(rec.port());
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.send("GET /stalled HTTP/1.1\r\nHost: proxy\r\n"));  // the head never ends
+    EXPECT_TRUE(c.closed_unprompted());
+  }
+  EXPECT_TRUE(upstream.requests().empty());
+  std::vector<Interaction> entries;
+  ASSERT_TRUE(rec.finish(entries));
+  EXPECT_TRUE(entries.empty());
+}
+
+TEST(ProxyWire, IdleKeepAliveConnectionIsClosedAfterTheClientTimeout) {
+  RawUpstream upstream;
+  ProxyOptions po = options_for(upstream);
+  po.client_timeout = std::chrono::milliseconds(300);
+  Recording rec;
+  ASSERT_TRUE(rec.start(po));
+  {
+    Conn c(rec.port());
+    ASSERT_TRUE(c.ok());
+    WireMessage res;
+    ASSERT_TRUE(c.send("GET /once HTTP/1.1\r\nHost: proxy\r\n\r\n"));
+    ASSERT_TRUE(c.read_response(res));
+    EXPECT_EQ(res.status(), 200);
+    EXPECT_TRUE(c.closed_unprompted());
+  }
+  std::vector<Interaction> entries;
+  ASSERT_TRUE(rec.finish(entries));
+  EXPECT_EQ(targets(entries), std::vector<std::string>{"/once"});
 }
 
 }  // namespace
