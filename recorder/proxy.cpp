@@ -57,6 +57,15 @@ bool is_framing(std::string_view name) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+// Every Connection field's options, comma-joined, for is_hop_by_hop.
+std::string connection_options(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) {
+    if (model::header_name_equal(k, "Connection")) out.append(v).append(",");
+  }
+  return out;
+}
+
 bool is_idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
          method == "OPTIONS" || method == "TRACE";
@@ -185,7 +194,6 @@ struct Client : Watched {
   std::string target;  // as the client sent it
   bool head = false;
   bool http10_keep_alive = false;
-  Upstream* upstream = nullptr;
   bool retried = false;
 };
 
@@ -257,6 +265,10 @@ class Loop {
     }
     wake();
   }
+  // Hands an accepted connection to this loop (from the accepting loop's thread).
+  void give(int fd, std::string peer) {
+    post([this, fd, peer = std::move(peer)]() mutable { adopt(fd, std::move(peer)); });
+  }
   void wake() {
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
@@ -284,7 +296,6 @@ class Loop {
   bool receive(Client& c);  // false: the client is gone (closed here)
   void start_exchange(Client& c);
   void answer_error(Client& c, int status, const std::string& message, bool close);
-  void respond(Client& c, wire::Response&& response);
   void complete(Client& c, model::Result<wire::Response> response);
   void record_and_respond(Client& c, wire::Response&& response);
   void close_client(Client& c);
@@ -322,11 +333,6 @@ class Loop {
   std::vector<std::unique_ptr<Upstream>> closed_upstreams_;
   bool draining_ = false;
   char buf_[kReadChunk];
-
- public:
-  void give(int fd, std::string peer) {
-    post([this, fd, peer = std::move(peer)]() mutable { adopt(fd, std::move(peer)); });
-  }
 };
 
 void Loop::run() {
@@ -605,10 +611,7 @@ void Loop::start_exchange(Client& c) {
   // What goes upstream is exactly what is recorded: the client's end-to-end headers, the
   // upstream's Host, identity encoding, and the defaults an HTTPS upstream's client adds anyway.
   out.headers.add("Host", proxy_.pool->host_header());
-  std::string connection;
-  for (const auto& [k, v] : req.headers) {
-    if (model::header_name_equal(k, "Connection")) connection.append(v).append(",");
-  }
+  std::string connection = connection_options(req.headers);
   std::string coding;
   for (auto& [k, v] : req.headers) {
     if (is_hop_by_hop(k, connection) || is_framing(k)) continue;
@@ -671,12 +674,9 @@ void Loop::complete(Client& c, model::Result<wire::Response> response) {
 void Loop::record_and_respond(Client& c, wire::Response&& response) {
   model::HttpResponse& rec = c.it.response;
   rec.status = response.status;
-  std::string connection;
+  std::string connection = connection_options(response.headers.entries);
   std::string coding;
   std::string head_length;
-  for (const auto& [k, v] : response.headers.entries) {
-    if (model::header_name_equal(k, "Connection")) connection.append(v).append(",");
-  }
   for (auto& [k, v] : response.headers.entries) {
     if (model::header_name_equal(k, "Content-Length")) {
       if (c.head) head_length = v;
@@ -762,7 +762,6 @@ void Loop::forward(Client& c) {
     upstreams_.emplace(u, std::move(owned));
   }
   u->client = &c;
-  c.upstream = u;
   const auto& r = c.it.request;
   u->out.clear();
   u->out_pos = 0;
@@ -899,7 +898,6 @@ void Loop::read_upstream(Upstream& u) {
   Client& c = *u.client;
   wire::Response response = std::move(u.reader.response());
   u.client = nullptr;
-  c.upstream = nullptr;
   if (eof || u.hung_up || !response.keep_alive || draining_) {
     close_upstream(&u);
   } else {
@@ -914,7 +912,6 @@ void Loop::upstream_failed(Upstream& u, model::ErrorKind kind, const std::string
   bool may_retry = u.reused && !u.reader.started() && !c.retried &&
                    kind != model::ErrorKind::kTimeout && is_idempotent(c.it.request.method);
   u.client = nullptr;
-  c.upstream = nullptr;
   close_upstream(&u);
   if (may_retry) {
     // A pooled connection the upstream had closed before the request reached it: once more on
