@@ -186,6 +186,7 @@ struct Client : Watched {
   Phase phase = Phase::kReading;
   bool close_after = false;  // close once `out` is sent
   bool continue_sent = false;
+  bool interim = false;  // `out` holds "100 Continue", not the response
   Clock::time_point deadline;
 
   // The exchange in flight.
@@ -521,17 +522,23 @@ void Loop::pump(Client& c) {
       }
       c.out.clear();
       c.out_pos = 0;
-      if (c.close_after || draining_) {
-        close_client(c);
-        return;
+      if (c.interim) {
+        // "100 Continue" is out: back to reading the body, the reader keeps its place.
+        c.interim = false;
+        c.phase = Client::Phase::kReading;
+      } else {
+        if (c.close_after || draining_) {
+          close_client(c);
+          return;
+        }
+        // An idle connection keeps no bodies: the exchange is recorded and answered.
+        c.it = Interaction{};
+        if (c.out.capacity() > kKeptBuffer) std::string().swap(c.out);
+        c.phase = Client::Phase::kReading;
+        c.reader.reset();
+        c.continue_sent = false;
+        c.deadline = Clock::now() + client_timeout_;
       }
-      // An idle connection keeps no bodies: the exchange is recorded and answered.
-      c.it = Interaction{};
-      if (c.out.capacity() > kKeptBuffer) std::string().swap(c.out);
-      c.phase = Client::Phase::kReading;
-      c.reader.reset();
-      c.continue_sent = false;
-      c.deadline = Clock::now() + client_timeout_;
     }
     // Reading: parse what is buffered, then what the socket has.
     c.in_pos += c.reader.feed(std::string_view(c.in).substr(c.in_pos));
@@ -548,21 +555,10 @@ void Loop::pump(Client& c) {
     }
     if (c.reader.head_complete() && c.reader.request().expects_continue && !c.continue_sent) {
       c.continue_sent = true;
+      c.interim = true;
       c.out = "HTTP/1.1 100 Continue\r\n\r\n";
       c.phase = Client::Phase::kWriting;
-      // Sent, then back to reading the body (the reader keeps its place).
-      while (c.out_pos < c.out.size()) {
-        ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        c.out_pos += static_cast<std::size_t>(n);
-      }
-      if (c.out_pos < c.out.size()) {
-        close_client(c);  // a client that asks to continue and cannot take 26 bytes is gone
-        return;
-      }
-      c.out.clear();
-      c.out_pos = 0;
-      c.phase = Client::Phase::kReading;
+      continue;
     }
     if (!c.readable) return;
     if (!receive(c)) return;
